@@ -1,0 +1,138 @@
+"""The Hub client: ``GET {endpoint}/api/whoami-v2``, and what its answer means.
+
+``requests`` is imported here only, when the Hub is called. Every error message names the
+endpoint and the failure, never the token. Redirects are not followed: the Authorization header
+must not travel anywhere the user did not configure.
+"""
+
+from __future__ import annotations
+
+import time
+
+from . import settings, tokens
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+CONNECT_TIMEOUT_S = 5.0
+READ_TIMEOUT_S = 10.0
+TOTAL_TIMEOUT_S = 12.0  # bounds a server that trickles its body byte by byte
+MAX_BODY = 1024 * 1024
+ORG_TOKEN_PREFIX = "api_org_"
+ORG_TOKEN_MESSAGE = "You must use your personal account token, not an organization token."
+
+
+class HubError(Exception):
+    """The Hub could not confirm a token. Subclasses say why; messages hold no token."""
+
+
+class OrgTokenError(HubError):
+    """An organization token (``api_org_…``), refused before any network call."""
+
+
+class InvalidTokenError(HubError):
+    """The Hub answered 401: the token is unknown, revoked or expired."""
+
+
+class RateLimitedError(HubError):
+    """The Hub answered 429. ``retry_after`` is in seconds when the Hub said so."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class HubUnavailableError(HubError):
+    """No usable answer: unreachable, timed out, 5xx, redirect, or not the expected JSON."""
+
+
+def whoami(token: str, endpoint: str | None = None) -> dict[str, Any]:
+    """The whoami-v2 answer for ``token``, or a ``HubError`` subclass."""
+    if token.startswith(ORG_TOKEN_PREFIX):
+        raise OrgTokenError(ORG_TOKEN_MESSAGE)
+    base = (endpoint or settings.endpoint()).rstrip("/")
+    status, body, headers = _get(f"{base}/api/whoami-v2", token, base)
+    if status == 401:
+        raise InvalidTokenError(f"{base} rejected the token {tokens.mask(token)} (401)")
+    if status == 429:
+        retry = _retry_after(headers.get("Retry-After"))
+        hint = f"; retry in {retry:g} s" if retry is not None else ""
+        raise RateLimitedError(f"{base} is rate-limiting whoami requests (429){hint}", retry)
+    if 300 <= status < 400:
+        raise HubUnavailableError(f"{base} answered with a redirect ({status}); not followed")
+    if status != 200:
+        raise HubUnavailableError(f"{base} answered HTTP {status}")
+    import json
+
+    try:
+        info = json.loads(body)
+    except ValueError:
+        raise HubUnavailableError(f"{base} answered with malformed JSON") from None
+    if not isinstance(info, dict) or not isinstance(info.get("name"), str):
+        raise HubUnavailableError(f"{base} answered with unexpected JSON (no account name)")
+    return info
+
+
+def _get(url: str, token: str, base: str) -> tuple[int, bytes, dict[str, str]]:
+    import requests
+
+    deadline = time.monotonic() + TOTAL_TIMEOUT_S
+    try:
+        with requests.get(
+            url,
+            headers={"Authorization": f"Bearer {token}", "User-Agent": "git-credential-hf"},
+            timeout=(CONNECT_TIMEOUT_S, READ_TIMEOUT_S),
+            allow_redirects=False,
+            stream=True,
+        ) as resp:
+            body = bytearray()
+            for chunk in resp.iter_content(chunk_size=8192):
+                body += chunk
+                if len(body) > MAX_BODY:
+                    raise HubUnavailableError(f"{base} answered with an oversized body")
+                if time.monotonic() > deadline:
+                    raise HubUnavailableError(f"{base} is too slow (over {TOTAL_TIMEOUT_S:g} s)")
+            return resp.status_code, bytes(body), dict(resp.headers)
+    except requests.exceptions.Timeout:
+        raise HubUnavailableError(f"{base} timed out") from None
+    except requests.exceptions.ConnectionError:
+        raise HubUnavailableError(f"cannot reach {base} (connection failed)") from None
+    except requests.exceptions.RequestException as e:
+        raise HubUnavailableError(f"request to {base} failed ({type(e).__name__})") from None
+
+
+def _retry_after(value: str | None) -> float | None:
+    try:
+        return max(0.0, float(value)) if value else None
+    except ValueError:
+        return None
+
+
+def token_role(info: dict[str, Any]) -> str:
+    """``read``, ``write``, ``fineGrained`` … from a whoami answer (``unknown`` if absent)."""
+    access = (info.get("auth") or {}).get("accessToken") or {}
+    role = access.get("role")
+    return role if isinstance(role, str) else "unknown"
+
+
+def token_name(info: dict[str, Any]) -> str:
+    """The name huggingface_hub stores a token under: its displayName, else the account."""
+    access = (info.get("auth") or {}).get("accessToken") or {}
+    name = access.get("displayName")
+    return name if isinstance(name, str) and name else info["name"]
+
+
+def can_write(info: dict[str, Any]) -> bool:
+    """True for a ``write`` token, or a fine-grained one with ``repo.write`` globally or on
+    some scoped entity."""
+    role = token_role(info)
+    if role == "write":
+        return True
+    if role != "fineGrained":
+        return False
+    access = (info.get("auth") or {}).get("accessToken") or {}
+    grained = access.get("fineGrained") or {}
+    if "repo.write" in (grained.get("global") or []):
+        return True
+    return any("repo.write" in (s.get("permissions") or []) for s in grained.get("scoped") or [])
