@@ -1,14 +1,20 @@
 """Command line: git's helper operations on a fast path, everything else through argparse.
 
 git runs ``git-credential-hf get`` on every network operation, so that path parses nothing and
-imports only the helper's light modules; argparse and the login code load for subcommands only.
+imports only the helper's light modules; argparse and the subcommands (``commands``) load only
+when argv[0] names one.
+Exit codes: 0 ok, 1 failure, 2 usage. Errors are one line on stderr, never a token.
 """
 
 from __future__ import annotations
 
 import sys
 
-USAGE = "usage: git-credential-hf {get,store,erase} | git-credential-hf --help"
+USAGE = (
+    "usage: git-credential-hf {login,logout,whoami,setup,status} ... | "
+    "git-credential-hf {get,store,erase} (run by git) | git-credential-hf --help"
+)
+COMMANDS = ("login", "logout", "whoami", "setup", "status")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -17,6 +23,10 @@ def main(argv: list[str] | None = None) -> int:
         from . import helper
 
         return helper.main(args[0])
+    if args and (args[0] in COMMANDS or args[0] in ("-h", "--help", "--version")):
+        from . import commands  # argparse, login, git: never loaded for get/store/erase
+
+        return commands.run(args)
     if args and not args[0].startswith("-") and len(args) == 1 and not _stdin_is_tty():
         return 0  # an operation from a newer git: helpers ignore what they do not know
     sys.stderr.write(USAGE + "\n")

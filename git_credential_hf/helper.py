@@ -88,9 +88,10 @@ def run(operation: str, stdin: BinaryIO, stdout: BinaryIO, stderr: TextIO) -> in
     try:
         cred = protocol.parse(stdin)
     except protocol.ProtocolError as e:
-        if operation != "get" and not e.quiet:
-            stderr.write(f"{PREFIX}ignoring malformed input: {e}\n")
-        return 0
+        if operation == "get" or e.quiet:
+            return 0
+        stderr.write(f"{PREFIX}ignoring malformed input: {e}\n")
+        return 1  # store/erase exit 1 whenever they report a problem
     if operation == "get":
         stdout.write(protocol.format_pairs(get(cred)))
         stdout.flush()

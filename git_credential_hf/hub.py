@@ -7,8 +7,6 @@ must not travel anywhere the user did not configure.
 
 from __future__ import annotations
 
-import time
-
 from . import settings, tokens
 
 TYPE_CHECKING = False
@@ -31,6 +29,11 @@ class OrgTokenError(HubError):
     """An organization token (``api_org_…``), refused before any network call."""
 
 
+class MalformedTokenError(HubError):
+    """Not a token at all (empty, spaces, control or non-ASCII characters): refused before any
+    network call, since it could not travel in an HTTP header as it is."""
+
+
 class InvalidTokenError(HubError):
     """The Hub answered 401: the token is unknown, revoked or expired."""
 
@@ -49,6 +52,8 @@ class HubUnavailableError(HubError):
 
 def whoami(token: str, endpoint: str | None = None) -> dict[str, Any]:
     """The whoami-v2 answer for ``token``, or a ``HubError`` subclass."""
+    if not token or not all("!" <= c <= "~" for c in token):
+        raise MalformedTokenError("not a well-formed token (printable ASCII only, no spaces)")
     if token.startswith(ORG_TOKEN_PREFIX):
         raise OrgTokenError(ORG_TOKEN_MESSAGE)
     base = (endpoint or settings.endpoint()).rstrip("/")
@@ -75,9 +80,49 @@ def whoami(token: str, endpoint: str | None = None) -> dict[str, Any]:
 
 
 def _get(url: str, token: str, base: str) -> tuple[int, bytes, dict[str, str]]:
+    """``_fetch`` within ``TOTAL_TIMEOUT_S`` of wall-clock time. Socket timeouts bound each read,
+    not the answer: a server trickling a byte at a time keeps a read alive for ever. So the
+    request runs in a daemon thread, abandoned (its connection closed) at the deadline."""
+    import threading
+
+    outcome: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            outcome["value"] = _fetch(url, token, base, outcome)
+        except BaseException as e:  # handed over to the caller's thread
+            outcome["error"] = e
+
+    worker = threading.Thread(target=work, name="git-credential-hf-whoami", daemon=True)
+    worker.start()
+    worker.join(TOTAL_TIMEOUT_S)
+    if worker.is_alive():
+        _abort(outcome.get("response"))
+        raise HubUnavailableError(f"{base} is too slow (no answer within {TOTAL_TIMEOUT_S:g} s)")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+def _abort(response: Any) -> None:
+    """Wake a worker blocked on ``response``: shut its socket down. (``close()`` would wait
+    for the lock the blocked read holds.) Best effort: the worker is a daemon thread anyway."""
+    import socket
+
+    connection = getattr(getattr(response, "raw", None), "connection", None)
+    sock = getattr(connection, "sock", None)
+    if isinstance(sock, socket.socket):
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass  # already closed: nothing to wake
+
+
+def _fetch(
+    url: str, token: str, base: str, outcome: dict[str, Any]
+) -> tuple[int, bytes, dict[str, str]]:
     import requests
 
-    deadline = time.monotonic() + TOTAL_TIMEOUT_S
     try:
         with requests.get(
             url,
@@ -86,13 +131,12 @@ def _get(url: str, token: str, base: str) -> tuple[int, bytes, dict[str, str]]:
             allow_redirects=False,
             stream=True,
         ) as resp:
+            outcome["response"] = resp
             body = bytearray()
             for chunk in resp.iter_content(chunk_size=8192):
                 body += chunk
                 if len(body) > MAX_BODY:
                     raise HubUnavailableError(f"{base} answered with an oversized body")
-                if time.monotonic() > deadline:
-                    raise HubUnavailableError(f"{base} is too slow (over {TOTAL_TIMEOUT_S:g} s)")
             return resp.status_code, bytes(body), dict(resp.headers)
     except requests.exceptions.Timeout:
         raise HubUnavailableError(f"{base} timed out") from None

@@ -19,6 +19,9 @@ DEFAULT_ENDPOINT = "https://huggingface.co"
 DEFAULT_ALIASES = (("https", "hf.co"),)
 TOKEN_ENV_VARS = ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN")
 _DEFAULT_PORTS = {"https": "443", "http": "80"}
+# Host names compare case-insensitively in ASCII only (RFC 4343): str.lower() would also map
+# e.g. U+212A KELVIN SIGN to "k", making a non-ASCII host equal to the endpoint's.
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
 def _env(name: str) -> str | None:
@@ -70,8 +73,9 @@ def env_token() -> tuple[str, str] | None:
 
 
 def normalize_host(protocol: str, host: str) -> str:
-    """Lower-case the host and drop an explicit default port (``:443`` for https)."""
-    host = host.lower()
+    """Lower-case the host (ASCII letters only) and drop an explicit default port (``:443``
+    for https)."""
+    host = host.translate(_ASCII_LOWER)
     default = _DEFAULT_PORTS.get(protocol)
     if default and host.endswith(":" + default) and not host.endswith("]"):
         host = host[: -len(default) - 1]

@@ -35,12 +35,29 @@ def mask(token: str | None) -> str:
 
 
 def read_token_file() -> str | None:
-    """The token saved in the token file, cleaned as huggingface_hub cleans it, or ``None``."""
+    """The token saved in the token file, cleaned as huggingface_hub cleans it, or ``None``.
+
+    Only a regular file counts: opening a FIFO would block git forever, and a device or a
+    directory holds no token. ``O_NONBLOCK`` makes the open return at once whatever it is."""
+    import stat  # already loaded by os: free
+
     try:
-        with open(settings.token_path(), "rb") as f:
-            raw = f.read(64 * 1024)
-    except (OSError, ValueError):  # missing, a directory, unreadable, bad path
+        fd = os.open(settings.token_path(), os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except (OSError, ValueError):  # missing, unreadable, bad path
         return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        raw = b""
+        while len(raw) < 64 * 1024:
+            chunk = os.read(fd, 64 * 1024 - len(raw))
+            if not chunk:
+                break
+            raw += chunk
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
     return settings.clean_token(raw.decode("utf-8", "replace"))
 
 
@@ -64,7 +81,12 @@ class _Lock:
         real = _real(settings.token_path())
         folder, base = os.path.split(real)
         _ensure_dir(folder)
-        self._lock = FileLock(os.path.join(folder, f".{base}.lock"), timeout=LOCK_TIMEOUT_S)
+        path = os.path.join(folder, f".{base}.lock")
+        try:  # created 0600 (never more, whatever the umask): whoever can open a lock file can
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))  # flock it and stall us
+        except OSError:
+            pass  # FileLock reports it below
+        self._lock = FileLock(path, timeout=LOCK_TIMEOUT_S)
         try:
             self._lock.acquire()
         except Timeout:
@@ -92,15 +114,23 @@ def _ensure_dir(folder: str) -> None:
 
 
 def _atomic_write(path: str, data: bytes) -> None:
+    import stat
     import tempfile
 
     path = _real(path)
     folder = os.path.dirname(path)
     _ensure_dir(folder)
-    if os.path.isdir(path):
-        raise TokenStoreError(f"{path} is a directory, not a token file")
     try:
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
+        mode = os.stat(path).st_mode
+    except OSError:
+        mode = None  # absent (or unreachable: writing will say why)
+    if mode is not None and stat.S_ISDIR(mode):
+        raise TokenStoreError(f"{path} is a directory, not a token file")
+    if mode is not None and not stat.S_ISREG(mode):  # e.g. a link to /dev/null: never replaced
+        raise TokenStoreError(f"{path} is not a regular file; left as it is")
+    _sweep(path)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(path), dir=folder)
     except OSError as e:
         raise TokenStoreError(f"cannot write in {folder}: {e.strerror or e}") from None
     try:
@@ -117,6 +147,25 @@ def _atomic_write(path: str, data: bytes) -> None:
         _unlink(tmp)
         raise
     _fsync_dir(folder)
+
+
+def _temp_prefix(path: str) -> str:
+    return f".tmp-{os.path.basename(path)}-"
+
+
+def _sweep(path: str) -> None:
+    """Remove the temporary files of ``path`` that a killed writer left behind: each may hold a
+    token. Callers hold the lock, so no live writer of ``path`` owns one."""
+    folder, prefix = os.path.dirname(path), _temp_prefix(path)
+    try:
+        names = [n for n in os.listdir(folder) if n.startswith(prefix)]
+    except OSError:
+        return
+    for name in names:
+        try:
+            os.unlink(os.path.join(folder, name))
+        except OSError:
+            pass  # not ours to insist on: the write itself will report a real problem
 
 
 def _unlink(path: str) -> bool:
@@ -205,13 +254,16 @@ def delete_token(token: str | None = None) -> bool:
         current = read_token_file()
         if current is None or (token is not None and current != token):
             return False
-        _unlink(_real(settings.token_path()))
+        real = _real(settings.token_path())
+        _unlink(real)
+        _sweep(real)  # a crashed writer's copy must not outlive a logout
         _forget_named(current)
         return True
 
 
 def _forget_named(token: str) -> None:
     path = settings.stored_tokens_path()
+    _sweep(_real(path))  # a crashed writer's copy may hold the token being forgotten
     try:
         config = _read_stored(path)
     except TokenStoreError:

@@ -214,7 +214,7 @@ def test_erase_other_host_is_ignored(fake_hub: FakeHub) -> None:
 def test_store_malformed_input_one_line(fake_hub: FakeHub) -> None:
     tokens.save_token(TOKEN)
     code, out, err = run("store", HUB + "no-equals-sign\n")
-    assert (code, out) == (0, b"") and err.count("\n") == 1 and "malformed" in err
+    assert (code, out) == (1, b"") and err.count("\n") == 1 and "malformed" in err
     assert tokens.read_token_file() == TOKEN
 
 

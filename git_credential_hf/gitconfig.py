@@ -1,0 +1,326 @@
+"""Talking to git: host-scoped helper entries in the global config, and what git will run.
+
+``setup`` writes, for each Hub URL, ``credential.<url>.helper = ""`` (drop every helper configured
+so far for that URL) then this helper, like ``gh auth setup-git``; the generic
+``credential.helper`` is never touched. Every git call has a timeout and its exit code is checked;
+failures raise ``GitError`` with one line. Only login/logout/setup/status use this module: the
+``get`` hot path never does.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+
+from . import settings
+
+GIT_TIMEOUT_S = 10.0
+SCRIPT = "git-credential-hf"
+_SCRIPT_NAMES = (SCRIPT, SCRIPT + ".exe")
+_HELPER_KEYS = r"^credential\..*helper$"
+
+
+class GitError(Exception):
+    """git is missing, timed out or failed. The message is one line and holds no secret."""
+
+
+def run_git(
+    *args: str, input: str | None = None, ok: tuple[int, ...] = (0,), cwd: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run ``git *args`` with a timeout; raise ``GitError`` unless its exit code is in ``ok``."""
+    # Never let git open a prompt or a GUI askpass from a library call.
+    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0"}
+    name = f"git {args[0]}" if args else "git"
+    try:
+        proc = subprocess.run(
+            ["git", *args],
+            input=input,
+            capture_output=True,
+            encoding="utf-8",
+            errors="surrogateescape",
+            timeout=GIT_TIMEOUT_S,
+            check=False,
+            cwd=cwd,
+            env=env,
+        )
+    except FileNotFoundError:
+        raise GitError("git was not found on PATH") from None
+    except subprocess.TimeoutExpired:
+        raise GitError(f"`{name}` did not finish within {GIT_TIMEOUT_S:g} s") from None
+    except OSError as e:
+        raise GitError(f"cannot run git: {e.strerror or e}") from None
+    if proc.returncode not in ok:
+        lines = [ln.strip() for ln in proc.stderr.splitlines() if ln.strip()]
+        detail = lines[0] if lines else f"exit code {proc.returncode}"
+        raise GitError(f"`{name}` failed: {detail}")
+    return proc
+
+
+# --- which command git should run -------------------------------------------------------------
+
+
+def this_executable() -> str | None:
+    """The ``git-credential-hf`` script of this installation, or ``None`` if there is none."""
+    argv0 = sys.argv[0] if sys.argv else ""
+    if os.path.basename(argv0) in _SCRIPT_NAMES and os.path.isfile(argv0):
+        return os.path.abspath(argv0)  # running as the console script itself
+    # `python -m git_credential_hf` or the Python API: the script beside this interpreter.
+    # sys.executable is not resolved: a venv's bin/python is a symlink out of the venv.
+    folder = os.path.dirname(sys.executable)
+    for name in _SCRIPT_NAMES:
+        candidate = os.path.join(folder, name)
+        if os.path.isfile(candidate):
+            return os.path.abspath(candidate)
+    return None
+
+
+def helper_command() -> str:
+    """The ``credential.helper`` value for this installation: ``hf`` when the
+    ``git-credential-hf`` git finds on PATH is this one, else an absolute path."""
+    exe = this_executable()
+    if exe is None:  # run from a source tree without the script: go through this interpreter
+        return f"!{shlex.quote(sys.executable)} -m git_credential_hf"
+    found = shutil.which(SCRIPT)
+    if found and os.path.realpath(found) == os.path.realpath(exe):
+        return "hf"
+    # git runs an absolute path as is, through the shell: quote it if it needs quoting.
+    return exe if shlex.quote(exe) == exe else f"!{shlex.quote(exe)}"
+
+
+def is_hf_helper(value: str) -> bool:
+    """True when a ``credential.helper`` value runs some git-credential-hf."""
+    text = value.strip()
+    if text.startswith("!"):
+        try:
+            words = shlex.split(text[1:])
+        except ValueError:
+            return False
+        return "git_credential_hf" in words or any(
+            os.path.basename(w) in _SCRIPT_NAMES for w in words
+        )
+    first = text.split()[0] if text.split() else ""
+    if os.path.isabs(first):
+        return os.path.basename(first) in _SCRIPT_NAMES
+    return first == "hf"
+
+
+def resolves(helper: str) -> bool:
+    """Whether git can start ``helper`` (a ``!`` command is trusted to the shell)."""
+    text = helper.strip()
+    if text.startswith("!"):
+        return True
+    first = text.split()[0]
+    if os.path.isabs(first):
+        return os.path.isfile(first) and os.access(first, os.X_OK)
+    # `hf` → `git credential-hf`: git looks in its exec-path, then PATH.
+    if shutil.which(f"git-credential-{first}"):
+        return True
+    exec_path = run_git("--exec-path").stdout.strip()
+    return os.path.isfile(os.path.join(exec_path, f"git-credential-{first}"))
+
+
+def hub_urls() -> list[str]:
+    """The URLs ``setup`` configures: the endpoint, and ``https://hf.co`` for the default one."""
+    own = settings.endpoint()
+    urls = [own]
+    if settings.split_url(own) == settings.split_url(settings.DEFAULT_ENDPOINT):
+        urls += [f"{protocol}://{host}" for protocol, host in settings.DEFAULT_ALIASES]
+    return urls
+
+
+# --- setup / setup --unset ---------------------------------------------------------------------
+
+
+def _global_values(key: str) -> tuple[list[str], str | None]:
+    """Values of ``key`` in the global config, in order, and the file holding them."""
+    proc = run_git("config", "--global", "--show-origin", "--null", "--get-all", key, ok=(0, 1))
+    fields = proc.stdout.split("\0")[:-1]
+    origins, values = fields[0::2], fields[1::2]
+    origin = origins[0].removeprefix("file:") if origins else None
+    return values, origin
+
+
+def setup(unset: bool = False) -> list[str]:
+    """Write (or with ``unset`` remove) this helper's entries; returns what happened, a line
+    per URL. A second ``setup`` changes nothing."""
+    ours = helper_command()
+    report = []
+    for url in hub_urls():
+        key = f"credential.{url}.helper"
+        values, origin = _global_values(key)
+        where = f" in {origin}" if origin else ""
+        if unset:
+            report.append(f"{url}: " + _unset(url, key, values, where))
+            continue
+        if values == ["", ours]:
+            report.append(f"{url}: git already asks only {ours}{where}; nothing changed")
+            continue
+        run_git("config", "--global", "--replace-all", key, "")
+        run_git("config", "--global", "--add", key, ours)
+        _values, origin = _global_values(key)
+        line = f'{url}: set {key} = "" then {ours}' + (f" in {origin}" if origin else "")
+        replaced = [v for v in values if v and not is_hf_helper(v)]
+        if replaced:
+            line += f" (replaced: {', '.join(replaced)})"
+        report.append(line)
+    return report
+
+
+def _unset(url: str, key: str, values: list[str], where: str) -> str:
+    if not values:
+        return "nothing to remove"
+    if len(values) == 2 and values[0] == "" and is_hf_helper(values[1]):
+        run_git("config", "--global", "--unset-all", key)
+        _drop_empty_section(url)
+        return f"removed {key}{where}"
+    # Someone else edited this key: remove only our helper and the reset just before it.
+    keep: list[str] = []
+    for value in values:
+        if is_hf_helper(value):
+            if keep and keep[-1] == "":
+                keep.pop()
+            continue
+        keep.append(value)
+    if keep == values:
+        return f"left {key}{where} alone: setup did not write it ({', '.join(map(repr, values))})"
+    run_git("config", "--global", "--unset-all", key)
+    for value in keep:
+        run_git("config", "--global", "--add", key, value)
+    kept = ", ".join(repr(v) for v in keep) or "nothing"
+    return f"removed this helper from {key}{where}; kept what others wrote: {kept}"
+
+
+def _drop_empty_section(url: str) -> None:
+    """Remove ``[credential "<url>"]`` when no key is left in it (older git keep the header)."""
+    proc = run_git("config", "--global", "--name-only", "--get-regexp", r"^credential\.", ok=(0, 1))
+    prefix = f"credential.{url}."
+    if any(name.startswith(prefix) for name in proc.stdout.splitlines()):
+        return
+    try:
+        run_git("config", "--global", "--remove-section", f"credential.{url}")
+    except GitError as e:
+        if "no such section" not in str(e):
+            raise
+
+
+# --- what git will run for a URL ---------------------------------------------------------------
+
+
+def _helper_entries(cwd: str | None = None) -> list[tuple[str, str, str]]:
+    """Every ``credential[.<url>].helper`` entry in config order: ``(url or "", value, origin)``."""
+    proc = run_git("config", "--show-origin", "--null", "--get-regexp", _HELPER_KEYS, ok=(0, 1),
+                   cwd=cwd)
+    fields = proc.stdout.split("\0")[:-1]
+    entries = []
+    for origin, item in zip(fields[0::2], fields[1::2]):
+        key, sep, value = item.partition("\n")
+        if not sep:
+            continue  # `helper` without a value: git refuses it anyway
+        if key == "credential.helper":
+            entries.append(("", value, origin))
+        elif key.startswith("credential.") and key.endswith(".helper"):
+            entries.append((key[len("credential.") : -len(".helper")], value, origin))
+    return entries
+
+
+def helpers_for(url: str, cwd: str | None = None) -> list[tuple[str, str]]:
+    """The helpers git runs for ``url``, in order, as ``(value, origin)``.
+
+    git applies every matching entry in config order (system, global, local, ``-c``), and an
+    empty value clears the list so far (credential.c, urlmatch.c). A request without a user name
+    is assumed, as for a plain ``https://host/ns/repo`` remote.
+    """
+    helpers: list[tuple[str, str]] = []
+    for pattern, value, origin in _helper_entries(cwd):
+        if pattern and not url_matches(pattern, url):
+            continue
+        if value:
+            helpers.append((value, origin))
+        else:
+            helpers.clear()
+    return helpers
+
+
+def other_helpers(url: str, cwd: str | None = None) -> list[str]:
+    """Every helper configured for ``url`` anywhere, resets ignored, that is not ours."""
+    seen: list[str] = []
+    for pattern, value, _origin in _helper_entries(cwd):
+        if value and not is_hf_helper(value) and value not in seen:
+            if not pattern or url_matches(pattern, url):
+                seen.append(value)
+    return seen
+
+
+def _split(url: str) -> tuple[str | None, str | None, str, str, list[str]] | None:
+    """``(scheme, user, host, port, path segments)``; the scheme is ``None`` for a partial URL."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        scheme, rest = None, url
+    elif not scheme:
+        return None
+    else:
+        scheme = scheme.lower()
+    cut = min([i for i in (rest.find("?"), rest.find("#")) if i != -1] or [len(rest)])
+    rest = rest[:cut]
+    netloc, _, path = rest.partition("/")
+    user, at, hostport = netloc.rpartition("@")
+    user = user.partition(":")[0] if at else None
+    if hostport.startswith("["):
+        host, _, port = hostport[1:].partition("]")
+        port = port.removeprefix(":")
+    else:
+        host, _, port = hostport.partition(":")
+    if not host:
+        return None
+    port = port or {"https": "443", "http": "80"}.get(scheme or "", "")
+    return scheme, user, host.lower(), port, [p for p in path.split("/") if p]
+
+
+def _host_matches(pattern: str, host: str) -> bool:
+    """git's match_host: ``*`` matches within one dot-separated label."""
+    import fnmatch
+
+    want, have = pattern.split("."), host.split(".")
+    return len(want) == len(have) and all(
+        fnmatch.fnmatchcase(h, w.replace("[", "[[]")) for w, h in zip(want, have)
+    )
+
+
+def url_matches(pattern: str, url: str) -> bool:
+    """Whether ``credential.<pattern>.*`` applies to ``url`` (git's urlmatch rules)."""
+    want, have = _split(pattern), _split(url)
+    if want is None or have is None:
+        return False
+    w_scheme, w_user, w_host, w_port, w_path = want
+    h_scheme, h_user, h_host, h_port, h_path = have
+    if w_scheme is None:  # a partial URL ("host/path"): exact fields, any protocol
+        same_port = not w_port or w_port == h_port
+        return w_host == h_host and same_port and (not w_path or w_path == h_path)
+    if w_scheme != h_scheme or (w_user is not None and w_user != h_user):
+        return False
+    return _host_matches(w_host, h_host) and w_port == h_port and h_path[: len(w_path)] == w_path
+
+
+# --- forgetting copies held by other helpers ---------------------------------------------------
+
+
+def forget_hub_credentials() -> list[str]:
+    """``git credential reject`` for every served host, whatever the user name, through the
+    configured helpers and also through helpers our reset hides, so no stale copy survives.
+    Returns the helpers asked."""
+    asked: list[str] = []
+    for protocol, host in settings.served_hosts():
+        request = f"protocol={protocol}\nhost={host}\n\n"
+        run_git("credential", "reject", input=request)
+        others = other_helpers(f"{protocol}://{host}")
+        if others:
+            # `-c` entries come last: an empty one clears the list, then each other helper.
+            flags = ["-c", "credential.helper="]
+            for value in others:
+                flags += ["-c", f"credential.helper={value}"]
+            run_git(*flags, "credential", "reject", input=request)
+        asked += [v for v in others if v not in asked]
+    return asked

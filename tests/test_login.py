@@ -1,0 +1,437 @@
+"""The Python API: login, interpreter_login, logout, whoami, get_token.
+
+The Hub is the local one (scripts/local_hub.py) running in this process on 127.0.0.1, so
+requests go over a real socket; the prompts are patched.
+"""
+
+from __future__ import annotations
+
+import configparser
+import os
+import socket
+import stat
+import subprocess
+import sys
+import time
+import types
+from pathlib import Path
+
+import pytest
+
+import git_credential_hf
+from git_credential_hf import _login, gitconfig, settings, tokens
+
+WRITE = "hf_" + "W" * 30 + "wrt1"
+READ = "hf_" + "R" * 30 + "red2"
+FG_NONE = "hf_" + "F" * 30 + "fgn3"
+FG_SCOPED = "hf_" + "S" * 30 + "fgs4"
+FG_GLOBAL = "hf_" + "G" * 30 + "fgg5"
+OLD = "hf_" + "O" * 30 + "old6"
+ALL_TOKENS = (WRITE, READ, FG_NONE, FG_SCOPED, FG_GLOBAL, OLD)
+
+
+@pytest.fixture
+def hub(tmp_path, monkeypatch):
+    import local_hub
+
+    with local_hub.LocalHub(tmp_path / "hub") as h:
+        h.add_token(WRITE, user="alice", role="write", display_name="laptop", orgs=["acme"])
+        h.add_token(READ, user="bob", role="read")
+        h.add_token(OLD, user="alice", role="write", display_name="old")
+        h.add_token(FG_NONE, role="fineGrained", fine_grained={
+            "global": ["discussion.write"],
+            "scoped": [{"entity": {"type": "user", "name": "alice"},
+                        "permissions": ["repo.content.read"]}]})
+        h.add_token(FG_SCOPED, role="fineGrained", fine_grained={
+            "global": [],
+            "scoped": [{"entity": {"type": "org", "name": "acme"},
+                        "permissions": ["repo.content.read", "repo.write"]}]})
+        h.add_token(FG_GLOBAL, role="fineGrained", fine_grained={"global": ["repo.write"]})
+        monkeypatch.setenv("HF_ENDPOINT", h.url)
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+        yield h
+
+
+@pytest.fixture
+def no_prompt(monkeypatch):
+    def fail(*_a, **_k):
+        raise AssertionError("prompted")
+
+    monkeypatch.setattr("getpass.getpass", fail)
+    monkeypatch.setattr("builtins.input", fail)
+
+
+def token_file() -> Path:
+    return Path(settings.token_path())
+
+
+def stored() -> dict[str, str]:
+    return tokens.stored_tokens()
+
+
+def assert_no_secret(text: str) -> None:
+    for token in ALL_TOKENS:
+        assert token not in text
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# --- login(token=...) ---------------------------------------------------------------------------
+
+
+def test_login_validates_saves_and_says_so(hub, capsys):
+    git_credential_hf.login(token=WRITE)
+    out = capsys.readouterr().out
+    assert "Token is valid (permission: write)." in out
+    assert f"Your token has been saved to {token_file()}" in out
+    assert "Login successful" in out
+    assert_no_secret(out)
+    assert token_file().read_text() == WRITE
+    assert stat.S_IMODE(token_file().stat().st_mode) == 0o600
+    assert stored() == {"laptop": WRITE}
+    assert not Path(os.environ["GIT_CONFIG_GLOBAL"]).exists()  # git left alone by default
+
+
+def test_login_strips_a_pasted_newline(hub):
+    git_credential_hf.login(token=f"  {WRITE}\r\n")
+    assert token_file().read_text() == WRITE
+
+
+def test_organization_token_is_refused_before_any_network_call(hub):
+    tokens.save_token(OLD, "old")
+    with pytest.raises(ValueError, match="personal account token, not an organization token"):
+        git_credential_hf.login(token="api_org_" + "x" * 30)
+    assert hub.count("/api/whoami-v2") == 0
+    assert token_file().read_text() == OLD
+
+
+def test_invalid_token_stores_nothing_and_keeps_the_existing_one(hub, capsys):
+    tokens.save_token(OLD, "old")
+    before = Path(settings.stored_tokens_path()).read_bytes()
+    with pytest.raises(ValueError, match="Invalid token") as err:
+        git_credential_hf.login(token="hf_" + "N" * 30 + "nope", add_to_git_credential=True)
+    assert "N" * 30 not in str(err.value)
+    assert token_file().read_text() == OLD
+    assert Path(settings.stored_tokens_path()).read_bytes() == before
+    assert not Path(os.environ["GIT_CONFIG_GLOBAL"]).exists()
+    assert "Login successful" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("bad", ["hf_with space", "hf_tab\there", "hf_ünïcode", "", "   "])
+def test_malformed_tokens_are_refused_locally(hub, bad):
+    with pytest.raises(ValueError):
+        git_credential_hf.login(token=bad)
+    assert hub.count("/api/whoami-v2") == 0
+    assert not token_file().exists()
+
+
+@pytest.mark.parametrize(
+    ("token", "ok"),
+    [(WRITE, True), (FG_SCOPED, True), (FG_GLOBAL, True), (READ, False), (FG_NONE, False)],
+)
+def test_write_permission(hub, token, ok):
+    tokens.save_token(OLD, "old")
+    if ok:
+        git_credential_hf.login(token=token, write_permission=True)
+        assert token_file().read_text() == token
+    else:
+        with pytest.raises(ValueError, match="a 'write' token is required"):
+            git_credential_hf.login(token=token, write_permission=True)
+        assert token_file().read_text() == OLD
+        assert token not in stored().values()
+
+
+def test_read_token_is_fine_without_write_permission(hub, capsys):
+    git_credential_hf.login(token=READ)
+    assert "Token is valid (permission: read)." in capsys.readouterr().out
+
+
+def test_a_non_user_answer_is_refused(hub, monkeypatch):
+    monkeypatch.setattr(_login.hub, "whoami", lambda token: {"type": "org", "name": "acme"})
+    with pytest.raises(ValueError, match="not a user account"):
+        git_credential_hf.login(token=WRITE)
+    assert not token_file().exists()
+
+
+def test_unreachable_hub_fails_fast_and_stores_nothing(monkeypatch):
+    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{closed_port()}")
+    tokens.save_token(OLD, "old")
+    start = time.monotonic()
+    with pytest.raises(ValueError, match="cannot check the token: cannot reach"):
+        git_credential_hf.login(token=WRITE)
+    assert time.monotonic() - start <= 15
+    assert token_file().read_text() == OLD
+
+
+@pytest.mark.parametrize("behavior", ["500", "429", "badjson"])
+def test_hub_errors_are_value_errors(hub, behavior):
+    hub.whoami_behavior = behavior
+    with pytest.raises(_login.LoginError, match="cannot check the token"):
+        git_credential_hf.login(token=WRITE)
+    assert not token_file().exists()
+
+
+def test_environment_token_note(hub, monkeypatch, capsys):
+    monkeypatch.setenv("HF_TOKEN", READ)
+    git_credential_hf.login(token=WRITE)
+    out = capsys.readouterr().out
+    assert "HF_TOKEN is set and overrides the token you just saved" in out
+    assert_no_secret(out)
+
+
+def test_unnamable_token_still_saved_with_a_warning(hub, capsys):
+    hub.add_token(WRITE, user="alice", role="write", display_name="bad[name]")
+    git_credential_hf.login(token=WRITE)
+    out = capsys.readouterr().out
+    assert "Warning: token name 'bad[name]' cannot be an INI section" in out
+    assert token_file().read_text() == WRITE
+
+
+def test_unwritable_cache_is_a_login_error(hub, monkeypatch):
+    monkeypatch.setenv("HF_TOKEN_PATH", str(Path(os.environ["HOME"]) / "dir-not-file"))
+    (Path(os.environ["HOME"]) / "dir-not-file").mkdir()
+    with pytest.raises(ValueError, match="token not saved"):
+        git_credential_hf.login(token=WRITE)
+
+
+# --- git setup from login -------------------------------------------------------------------------
+
+
+def test_add_to_git_credential_configures_git(hub, capsys, monkeypatch):
+    monkeypatch.setattr(gitconfig, "helper_command", lambda: "/x/bin/git-credential-hf")
+    git_credential_hf.login(token=WRITE, add_to_git_credential=True)
+    out = capsys.readouterr().out
+    got = subprocess.run(
+        ["git", "config", "--global", "--get-all", f"credential.{hub.url}.helper"],
+        capture_output=True, text=True, check=True,
+    ).stdout.splitlines()
+    assert got == ["", "/x/bin/git-credential-hf"]
+    assert f"git: {hub.url}: set credential.{hub.url}.helper" in out
+
+
+def test_without_git_the_token_is_still_saved(hub, capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path / "no-git-here"))
+    git_credential_hf.login(token=WRITE, add_to_git_credential=True)
+    out = capsys.readouterr().out
+    assert "Git not configured: git was not found on PATH" in out
+    assert "Login successful" in out
+    assert token_file().read_text() == WRITE
+
+
+# --- prompts ------------------------------------------------------------------------------------
+
+
+def patch_prompts(monkeypatch, token: str, answers: list[str]) -> dict:
+    calls = {"getpass": [], "input": []}
+
+    def fake_getpass(prompt: str = "") -> str:
+        calls["getpass"].append(prompt)
+        return token
+
+    def fake_input(prompt: str = "") -> str:
+        calls["input"].append(prompt)
+        return answers.pop(0)
+
+    monkeypatch.setattr("getpass.getpass", fake_getpass)
+    monkeypatch.setattr("builtins.input", fake_input)
+    return calls
+
+
+@pytest.mark.parametrize("answer", ["", "y", "YES"])
+def test_interpreter_login_yes_configures_git(hub, monkeypatch, capsys, answer):
+    calls = patch_prompts(monkeypatch, WRITE, [answer])
+    git_credential_hf.interpreter_login()
+    assert calls["getpass"] == ["Enter your token (input will not be visible): "]
+    assert calls["input"] == ["Add token as git credential? (Y/n) "]
+    assert token_file().read_text() == WRITE
+    assert f"credential.{hub.url}.helper" in capsys.readouterr().out
+    assert Path(os.environ["GIT_CONFIG_GLOBAL"]).exists()
+
+
+def test_interpreter_login_no_leaves_git_untouched(hub, monkeypatch, capsys):
+    cfg = Path(os.environ["GIT_CONFIG_GLOBAL"])
+    cfg.write_text("[user]\n\tname = Someone\n")
+    patch_prompts(monkeypatch, WRITE, ["n"])
+    git_credential_hf.interpreter_login()
+    assert cfg.read_text() == "[user]\n\tname = Someone\n"
+    assert token_file().read_text() == WRITE
+    assert_no_secret(capsys.readouterr().out)
+
+
+def test_interpreter_login_asks_again_on_a_bad_answer(hub, monkeypatch):
+    calls = patch_prompts(monkeypatch, WRITE, ["maybe", "no"])
+    git_credential_hf.interpreter_login()
+    assert len(calls["input"]) == 2
+    assert not Path(os.environ["GIT_CONFIG_GLOBAL"]).exists()
+
+
+def test_interpreter_login_errors_like_login(hub, monkeypatch):
+    patch_prompts(monkeypatch, READ, ["n"])
+    with pytest.raises(ValueError, match="'write' token is required"):
+        git_credential_hf.interpreter_login(write_permission=True)
+    assert not token_file().exists()
+
+
+def test_login_without_token_prompts_outside_a_notebook(hub, monkeypatch):
+    calls = patch_prompts(monkeypatch, WRITE, ["n"])
+    git_credential_hf.login()
+    assert calls["getpass"] and token_file().read_text() == WRITE
+
+
+def test_login_without_token_uses_the_widget_in_a_notebook(monkeypatch):
+    seen = []
+    monkeypatch.setattr(_login, "in_notebook", lambda: True)
+    monkeypatch.setattr(_login, "notebook_login", lambda **kw: seen.append(kw))
+    git_credential_hf.login(new_session=False, write_permission=True)
+    assert seen == [{"new_session": False, "write_permission": True}]
+
+
+def test_new_session_false_skips_the_prompt_when_the_token_works(hub, no_prompt, capsys):
+    tokens.save_token(WRITE, "laptop")
+    git_credential_hf.interpreter_login(new_session=False)
+    git_credential_hf.login(new_session=False)
+    git_credential_hf.login(skip_if_logged_in=True)  # huggingface_hub >= 1.0's keyword
+    out = capsys.readouterr().out
+    assert out.count("Already logged in as alice") == 3
+    assert_no_secret(out)
+
+
+def test_skip_if_logged_in_false_forces_a_prompt(hub, monkeypatch):
+    tokens.save_token(OLD, "old")
+    calls = patch_prompts(monkeypatch, WRITE, ["n"])
+    git_credential_hf.login(new_session=False, skip_if_logged_in=False)
+    assert calls["getpass"] and token_file().read_text() == WRITE
+
+
+@pytest.mark.parametrize(("saved", "write"), [(OLD, False), (READ, True)])
+def test_new_session_false_prompts_when_the_saved_token_does_not_do(hub, monkeypatch, saved, write):
+    tokens.save_token(saved, "saved")
+    hub.revoke(OLD)
+    calls = patch_prompts(monkeypatch, WRITE, ["n"])
+    git_credential_hf.interpreter_login(new_session=False, write_permission=write)
+    assert calls["getpass"] and token_file().read_text() == WRITE
+
+
+def test_in_notebook(monkeypatch):
+    monkeypatch.delitem(sys.modules, "IPython", raising=False)
+    assert _login.in_notebook() is False
+
+    def fake_ipython(shell_class_name: str | None) -> types.ModuleType:
+        module = types.ModuleType("IPython")
+        shell = type(shell_class_name, (), {})() if shell_class_name else None
+        module.get_ipython = lambda: shell
+        return module
+
+    monkeypatch.setitem(sys.modules, "IPython", fake_ipython("ZMQInteractiveShell"))
+    assert _login.in_notebook() is True
+    monkeypatch.setitem(sys.modules, "IPython", fake_ipython("TerminalInteractiveShell"))
+    assert _login.in_notebook() is False
+    monkeypatch.setitem(sys.modules, "IPython", fake_ipython(None))
+    assert _login.in_notebook() is False
+
+
+# --- logout, whoami, get_token ------------------------------------------------------------------
+
+
+def test_logout_removes_the_token_and_its_entry_only(hub, capsys):
+    tokens.save_token(OLD, "old")
+    git_credential_hf.login(token=WRITE)
+    git_credential_hf.logout()
+    out = capsys.readouterr().out
+    assert not token_file().exists()
+    assert stored() == {"old": OLD}
+    assert "Logged out." in out and "hf_****wrt1" in out
+    assert_no_secret(out)
+    assert git_credential_hf.get_token() is None
+
+
+def test_logout_says_the_environment_still_authenticates(hub, monkeypatch, capsys):
+    tokens.save_token(WRITE, "laptop")
+    monkeypatch.setenv("HUGGING_FACE_HUB_TOKEN", READ)
+    git_credential_hf.logout()
+    out = capsys.readouterr().out
+    assert "HUGGING_FACE_HUB_TOKEN is still set" in out
+    assert "Logged out." not in out
+    assert_no_secret(out)
+
+
+def test_logout_when_not_logged_in(capsys):
+    git_credential_hf.logout()
+    assert "No token saved in" in capsys.readouterr().out
+
+
+def test_logout_without_git_still_removes_the_token(monkeypatch, capsys, tmp_path):
+    tokens.save_token(WRITE, "laptop")
+    monkeypatch.setenv("PATH", str(tmp_path))
+    git_credential_hf.logout()
+    assert "Could not ask git to forget Hub credentials: git was not found" in (
+        capsys.readouterr().out
+    )
+    assert not token_file().exists()
+
+
+def test_logout_keeps_an_unparsable_stored_tokens_file(hub):
+    git_credential_hf.login(token=WRITE)
+    Path(settings.stored_tokens_path()).write_text("not [ini\n")
+    git_credential_hf.logout()
+    assert not token_file().exists()
+    assert Path(settings.stored_tokens_path()).read_text() == "not [ini\n"
+
+
+def test_whoami(hub, monkeypatch):
+    with pytest.raises(ValueError, match="not logged in"):
+        git_credential_hf.whoami()
+    assert git_credential_hf.whoami(READ)["name"] == "bob"
+    tokens.save_token(WRITE, "laptop")
+    info = git_credential_hf.whoami()
+    assert info["name"] == "alice" and info["orgs"][0]["name"] == "acme"
+    hub.revoke(WRITE)
+    with pytest.raises(ValueError, match="Invalid token"):
+        git_credential_hf.whoami()
+
+
+def test_get_token_precedence(monkeypatch):
+    assert git_credential_hf.get_token() is None
+    tokens.save_token(WRITE)
+    assert git_credential_hf.get_token() == WRITE
+    monkeypatch.setenv("HUGGING_FACE_HUB_TOKEN", READ)
+    assert git_credential_hf.get_token() == READ
+    monkeypatch.setenv("HF_TOKEN", OLD)
+    assert git_credential_hf.get_token() == OLD
+
+
+def test_stored_tokens_of_others_survive_login(hub):
+    path = Path(settings.stored_tokens_path())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("[ci]\nhf_token = hf_ci%value\nrefresh_token = r\n")
+    git_credential_hf.login(token=WRITE)
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read(path)
+    assert parser.get("ci", "hf_token") == "hf_ci%value"
+    assert parser.get("ci", "refresh_token") == "r"
+    assert parser.get("laptop", "hf_token") == WRITE
+
+
+# --- the package surface --------------------------------------------------------------------------
+
+
+def test_package_import_loads_nothing_else():
+    code = (
+        "import sys, git_credential_hf as g\n"
+        "print(sorted(m for m in sys.modules if m.startswith('git_credential_hf')))\n"
+        "print(callable(g.login), g.login is g._login.login)\n"
+        "import git_credential_hf._login\n"
+        "from git_credential_hf import login, logout, whoami, get_token, interpreter_login,"
+        " notebook_login\n"
+        "print(all(callable(f) for f in (login, logout, whoami, get_token, interpreter_login,"
+        " notebook_login)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.splitlines() == ["['git_credential_hf']", "True True", "True"]
+    with pytest.raises(AttributeError):
+        _ = git_credential_hf.no_such_name
+    assert set(git_credential_hf.__all__) <= set(dir(git_credential_hf))
