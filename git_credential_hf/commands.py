@@ -18,12 +18,32 @@ def _fail(message: str, code: int = 1) -> int:
     return code
 
 
-def _parser():
+def _scrub(message: str, args: list[str]) -> str:
+    """argparse echoes what the user typed ("unrecognized arguments: hf_…"); a misplaced token
+    must not reach the terminal, so every value the user passed (8+ characters: shorter ones
+    are not tokens, and masking them would garble the message) is shown masked."""
+    from .tokens import mask
+
+    values = set()
+    for arg in args:
+        name, eq, value = arg.partition("=")
+        if eq and name.startswith("-"):
+            values.add(value)
+        elif not arg.startswith("-") or len(arg) > 24:
+            values.add(arg)
+    for value in sorted((v for v in values if len(v) >= 8), key=len, reverse=True):
+        message = message.replace(value, mask(value))
+    return message
+
+
+def _parser(args: list[str]):
     import argparse
 
     class Parser(argparse.ArgumentParser):
-        def error(self, message: str):  # one line instead of usage + error
-            self.exit(2, f"{PREFIX}{self.prog.split()[-1]}: {message} (see --help)\n")
+        def error(self, message: str):  # one line instead of usage + error; no echoed secret
+            message = _scrub(message, args)
+            where = self.prog.partition(" ")[2]  # the subcommand, if any
+            self.exit(2, f"{PREFIX}{where + ': ' if where else ''}{message} (see --help)\n")
 
     parser = Parser(
         prog="git-credential-hf",
@@ -101,7 +121,7 @@ def _version() -> str:
 
 
 def run(args: list[str]) -> int:
-    parser = _parser()
+    parser = _parser(args)
     try:
         ns = parser.parse_args(args)
     except SystemExit as e:  # --help, --version, usage errors

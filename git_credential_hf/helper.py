@@ -84,7 +84,8 @@ def erase(cred: protocol.Credential) -> str | None:
 
 
 def run(operation: str, stdin: BinaryIO, stdout: BinaryIO, stderr: TextIO) -> int:
-    """Run one helper operation on git's streams. Exit code: 0, or 1 when store/erase failed."""
+    """Run one helper operation on git's streams. Exit code: 0, or 1 when store/erase report
+    a problem."""
     try:
         cred = protocol.parse(stdin)
     except protocol.ProtocolError as e:

@@ -1,0 +1,500 @@
+"""Shared machinery of the adversarial suite.
+
+- ``run_helper`` / ``run_cli``: run the real installed ``git-credential-hf`` executable in a child
+  process (bounded time, bounded address space) and check each call's output for token leaks on
+  the spot; every call is also recorded for the suite-wide leak audit (test_zz_secrets.py).
+- ``make_token``: realistic tokens, each registered as a secret the outputs must never show.
+- ``FakeHub``: a small whoami server that can misbehave on purpose (hang, trickle, 5xx, 429,
+  bad JSON, redirects, a huge body) and logs what it was sent.
+- ``sandbox``: permission tests mean nothing to a process that ignores file modes, so as root the
+  child runs without CAP_DAC_OVERRIDE / CAP_DAC_READ_SEARCH (still uid 0, modes now apply).
+"""
+
+from __future__ import annotations
+
+import configparser
+import json
+import os
+import random
+import resource
+import shutil
+import stat
+import string
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Callable
+
+import pytest
+
+
+def _locate_helper() -> str:
+    """The installed console script: next to this interpreter first (the venv), else PATH."""
+    found = shutil.which("git-credential-hf", path=os.path.dirname(sys.executable))
+    found = found or shutil.which("git-credential-hf")
+    if not found:
+        raise RuntimeError("git-credential-hf is not installed (pip install -e '.[test]')")
+    return found
+
+
+HELPER = _locate_helper()
+# Every child runs under this address-space limit (the helper with requests loaded needs about
+# 35 MiB): input that made it balloon would end in a MemoryError, which the tests see.
+MEMORY_LIMIT = 256 * 1024 * 1024
+
+# --- secrets -----------------------------------------------------------------------------------
+
+SECRETS: set[str] = set()
+_GRAM = 8  # any 8 consecutive characters of a token body count as a leak (mask() shows 4)
+_GRAMS: dict[str, str] = {}
+
+
+def make_token(seed: object, prefix: str = "hf_") -> str:
+    """A token shaped like the Hub's (prefix + 34 letters), deterministic per seed, registered
+    as a secret that no output may show."""
+    rng = random.Random(f"security-suite:{seed}")
+    token = prefix + "".join(rng.choice(string.ascii_letters) for _ in range(34))
+    register_secret(token)
+    return token
+
+
+def register_secret(token: str) -> None:
+    SECRETS.add(token)
+    body = token.split("_", 1)[1] if token.startswith(("hf_", "api_org_")) else token
+    body = body[len("org_") :] if token.startswith("api_org_") else body
+    for i in range(len(body) - _GRAM + 1):
+        _GRAMS[body[i : i + _GRAM]] = token
+
+
+def find_leaks(text: str) -> list[str]:
+    """Masked names of secrets a piece of text shows (whole or any 8-character slice)."""
+    found = {
+        _GRAMS[text[i : i + _GRAM]]
+        for i in range(len(text) - _GRAM + 1)
+        if text[i : i + _GRAM] in _GRAMS
+    }
+    return sorted(f"{t[:3]}…{t[-4:]}" for t in found)
+
+
+@dataclass
+class Call:
+    args: list[str]
+    returncode: int
+    stdout: bytes
+    stderr: bytes
+    elapsed: float
+    timed_out: bool = False
+
+    @property
+    def out(self) -> str:
+        return self.stdout.decode("utf-8", "replace")
+
+    @property
+    def err(self) -> str:
+        return self.stderr.decode("utf-8", "replace")
+
+    def leaks(self) -> list[str]:
+        """Secrets shown anywhere except ``get``'s own ``password=<token>`` answer line."""
+        stdout = self.out
+        if self.args[-1:] == ["get"]:
+            stdout = "\n".join(
+                line
+                for line in stdout.split("\n")
+                if not (line.startswith("password=") and line[len("password=") :] in SECRETS)
+            )
+        return find_leaks(stdout) + find_leaks(self.err)
+
+
+CALLS: list[Call] = []  # every CLI call of the session, for test_zz_secrets.py
+
+
+# --- running the real executable ---------------------------------------------------------------
+
+
+def _child_env(env: dict[str, str | None] | None) -> dict[str, str]:
+    merged = dict(os.environ)
+    merged.setdefault("NO_PROXY", "127.0.0.1,localhost")
+    merged["no_proxy"] = merged["NO_PROXY"]
+    for key in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
+        merged.pop(key, None)  # the fake Hub is on 127.0.0.1: never through a proxy
+    for key, value in (env or {}).items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = value
+    return merged
+
+
+def start_cli(
+    args: list[str],
+    env: dict[str, str | None] | None = None,
+    umask: int = -1,
+    drop_dac: bool = False,
+    **popen: object,
+) -> subprocess.Popen:
+    """Start the executable (no waiting): for races, kills and parallel network cases."""
+    proc = subprocess.Popen(
+        [HELPER, *args],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=_child_env(env),
+        umask=umask,
+        preexec_fn=_drop_dac_capabilities if drop_dac and os.geteuid() == 0 else None,
+        **popen,
+    )
+    try:  # Popen returns after exec: the limit applies to the helper, before it reads stdin
+        resource.prlimit(proc.pid, resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+    except ProcessLookupError:
+        pass
+    return proc
+
+
+def finish(proc: subprocess.Popen, args: list[str], stdin: bytes = b"", timeout: float = 30,
+           started: float | None = None, check_leaks: bool = True) -> Call:
+    """Feed stdin, collect both streams, reap the child and kill it if it outlives ``timeout``.
+    Records the call and checks it for leaks."""
+    started = time.monotonic() if started is None else started
+    chunks: dict[str, bytes] = {}
+
+    def feed() -> None:
+        try:
+            if stdin:
+                proc.stdin.write(stdin)
+        except (BrokenPipeError, ValueError, OSError):
+            pass  # the helper stopped reading: refusing over-long input is allowed
+        finally:
+            try:
+                proc.stdin.close()
+            except OSError:
+                pass
+
+    def drain(name: str, stream) -> None:
+        chunks[name] = stream.read()
+
+    threads = [threading.Thread(target=feed, daemon=True)]
+    threads += [threading.Thread(target=drain, args=(n, s), daemon=True)
+                for n, s in (("out", proc.stdout), ("err", proc.stderr))]
+    for t in threads:
+        t.start()
+    timed_out = threading.Event()
+
+    def on_timeout() -> None:
+        timed_out.set()
+        proc.kill()  # Popen knows when the child was reaped: never a recycled pid
+
+    timer = threading.Timer(timeout, on_timeout)
+    timer.start()
+    try:
+        proc.wait()
+    finally:
+        timer.cancel()
+    elapsed = time.monotonic() - started
+    for t in threads:
+        t.join(10)
+    call = Call(args, proc.returncode, chunks.get("out", b""), chunks.get("err", b""), elapsed,
+                timed_out.is_set())
+    CALLS.append(call)
+    if check_leaks:
+        assert not call.leaks(), f"{args}: token shown in output: {call.leaks()}"
+    return call
+
+
+def run_cli(args: list[str], stdin: bytes = b"", env: dict[str, str | None] | None = None,
+            timeout: float = 30, umask: int = -1, drop_dac: bool = False,
+            check_leaks: bool = True) -> Call:
+    started = time.monotonic()
+    proc = start_cli(args, env, umask=umask, drop_dac=drop_dac)
+    return finish(proc, args, stdin, timeout, started, check_leaks)
+
+
+def run_helper(op: str, stdin: bytes = b"", env: dict[str, str | None] | None = None,
+               **kw: object) -> Call:
+    """``git-credential-hf <op>`` with ``stdin``, as git runs it."""
+    return run_cli([op], stdin, env, **kw)
+
+
+def request(protocol: str | None = "https", host: str | None = "huggingface.co",
+            **attrs: str) -> bytes:
+    """A credential description as git writes it."""
+    lines = []
+    if protocol is not None:
+        lines.append(f"protocol={protocol}")
+    if host is not None:
+        lines.append(f"host={host}")
+    lines += [f"{k}={v}" for k, v in attrs.items()]
+    return ("\n".join(lines) + "\n\n").encode()
+
+
+# --- the token cache -------------------------------------------------------------------------
+
+
+def hf_home() -> Path:
+    return Path(os.environ["HF_HOME"])
+
+
+def snapshot(folder: Path) -> dict[str, tuple[int, bytes | str]]:
+    """Every entry under ``folder``: mode and content (symlinks: their target)."""
+    result: dict[str, tuple[int, bytes | str]] = {}
+    if not folder.exists():
+        return result
+    for path in sorted(folder.rglob("*")):
+        st = path.lstat()
+        if stat.S_ISLNK(st.st_mode):
+            result[str(path.relative_to(folder))] = (st.st_mode, os.readlink(path))
+        elif stat.S_ISREG(st.st_mode):
+            result[str(path.relative_to(folder))] = (st.st_mode, path.read_bytes())
+        else:
+            result[str(path.relative_to(folder))] = (st.st_mode, b"")
+    return result
+
+
+def parse_stored(path: Path) -> dict[str, str]:
+    """``stored_tokens`` read as huggingface_hub reads it (raises if it does not parse)."""
+    config = configparser.ConfigParser(interpolation=None)
+    config.optionxform = str
+    config.read_string(path.read_text(encoding="utf-8"))
+    return {s: config.get(s, "hf_token") for s in config.sections()}
+
+
+def temp_files(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.glob(".tmp-*")) if folder.exists() else []
+
+
+# --- a misbehaving whoami server --------------------------------------------------------------
+
+
+class FakeHub:
+    """``GET /api/whoami-v2`` on 127.0.0.1 with a chosen behaviour:
+
+    ``None`` (answer like the Hub: 401 for unknown tokens), ``"500"``/``"503"``, ``"429:<s>"``
+    (with ``Retry-After``), ``"badjson"``, ``"html"``, ``"notdict"``, ``"huge"`` (5 MiB),
+    ``"hang"`` (never answers), ``"trickle"`` (a byte every 0.1 s of a 1 MB body),
+    ``"trickle-chunked"``, ``"close"`` (drops the connection), ``"redirect:<url>"``.
+    ``requests`` logs ``(path, Authorization header)`` of everything received."""
+
+    def __init__(self) -> None:
+        self.tokens: dict[str, dict] = {}
+        self.behavior: str | None = None
+        self.requests: list[tuple[str, str | None]] = []
+        self._lock = threading.Lock()
+        self.stopping = threading.Event()
+        hub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                hub._serve(self)
+
+            do_POST = do_GET
+
+        class Server(ThreadingHTTPServer):
+            daemon_threads = True
+            request_queue_size = 256  # 32 racing processes connect at once
+
+            def handle_error(self, request: object, client_address: object) -> None:
+                pass  # clients that hang up early (killed, timed out) are expected here
+
+        self._server = Server(("127.0.0.1", 0), Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
+                                        daemon=True)
+
+    @property
+    def host(self) -> str:
+        return f"127.0.0.1:{self._server.server_address[1]}"
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}"
+
+    def env(self) -> dict[str, str]:
+        return {"HF_ENDPOINT": self.url}
+
+    def request(self, **attrs: str) -> bytes:
+        """A credential description for this Hub's host."""
+        return request("http", self.host, **attrs)
+
+    def add_token(self, token: str, name: str = "alice", display_name: str | None = None,
+                  role: str = "write", kind: str = "user") -> None:
+        with self._lock:
+            self.tokens[token] = {"name": name, "display": display_name or f"{name}-{role}",
+                                  "role": role, "type": kind}
+
+    def start(self) -> FakeHub:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self._server.shutdown()
+        self._server.server_close()
+
+    def _serve(self, h: BaseHTTPRequestHandler) -> None:
+        auth = h.headers.get("Authorization")
+        with self._lock:
+            self.requests.append((h.path, auth))
+        behavior = self.behavior or ""
+
+        def reply(code: int, body: bytes, ctype: str = "application/json",
+                  headers: dict[str, str] | None = None) -> None:
+            h.send_response(code)
+            h.send_header("Content-Type", ctype)
+            h.send_header("Content-Length", str(len(body)))
+            for k, v in (headers or {}).items():
+                h.send_header(k, v)
+            h.end_headers()
+            h.wfile.write(body)
+
+        if behavior in ("500", "502", "503"):
+            return reply(int(behavior), b'{"error": "Internal Error"}')
+        if behavior.startswith("429"):
+            retry = behavior.partition(":")[2] or "30"
+            return reply(429, b'{"error": "Too Many Requests"}', headers={"Retry-After": retry})
+        if behavior.startswith("redirect:"):
+            return reply(302, b"", headers={"Location": behavior[len("redirect:"):] + h.path})
+        if behavior == "hang":
+            self.stopping.wait(120)
+            h.close_connection = True
+            return None
+        if behavior == "close":
+            h.close_connection = True
+            h.connection.shutdown(2)
+            return None
+        scheme, _, token = (auth or "").partition(" ")
+        info = self.tokens.get(token.strip()) if scheme == "Bearer" else None
+        if info is None:
+            return reply(401, b'{"error": "Invalid credentials in Authorization header"}')
+        body = json.dumps({
+            "type": info["type"], "id": "0" * 24, "name": info["name"],
+            "auth": {"type": "access_token", "accessToken": {
+                "displayName": info["display"], "role": info["role"]}},
+        }).encode()
+        if behavior == "badjson":
+            return reply(200, body[: len(body) // 2])
+        if behavior == "html":
+            return reply(200, b"<html><body>Service Unavailable</body></html>", "text/html")
+        if behavior == "notdict":
+            return reply(200, b'["alice"]')
+        if behavior == "huge":
+            return reply(200, b'{"pad": "' + b"x" * (5 * 1024 * 1024) + b'"}')
+        if behavior in ("trickle", "trickle-chunked"):
+            chunked = behavior == "trickle-chunked"
+            h.send_response(200)
+            h.send_header("Content-Type", "application/json")
+            if chunked:
+                h.send_header("Transfer-Encoding", "chunked")
+            else:
+                h.send_header("Content-Length", str(1_000_000))
+            h.end_headers()
+            try:
+                for _ in range(1_000_000):
+                    if self.stopping.wait(0.1):
+                        break
+                    h.wfile.write(b"1\r\n \r\n" if chunked else b" ")
+                    h.wfile.flush()
+            except OSError:
+                pass  # the client gave up, as it should
+            h.close_connection = True
+            return None
+        return reply(200, body)
+
+
+@pytest.fixture
+def fake_hub() -> Iterator[FakeHub]:
+    hub = FakeHub().start()
+    try:
+        yield hub
+    finally:
+        hub.stop()
+
+
+@pytest.fixture
+def make_hub() -> Iterator[Callable[[], FakeHub]]:
+    hubs: list[FakeHub] = []
+
+    def factory() -> FakeHub:
+        hubs.append(FakeHub().start())
+        return hubs[-1]
+
+    yield factory
+    for hub in hubs:
+        hub.stop()
+
+
+# --- permissions that mean something as root --------------------------------------------------
+
+
+def _drop_dac_capabilities() -> None:
+    """In the child, before exec: take the capabilities that bypass file modes out of the
+    bounding set, so root's exec'd helper gets permission errors like anyone else."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    for cap in (1, 2):  # CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH
+        if libc.prctl(24, cap, 0, 0, 0) != 0:  # PR_CAPBSET_DROP
+            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP) failed")
+
+
+@dataclass
+class Sandbox:
+    """A HOME for permission tests: children run with file modes enforced even as root."""
+
+    root: Path
+    env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def hf_home(self) -> Path:
+        return Path(self.env["HF_HOME"])
+
+    def run(self, args: list[str], stdin: bytes = b"", **kw: object) -> Call:
+        env = {**self.env, **kw.pop("env", {})}
+        try:
+            return run_cli(args, stdin, env=env, drop_dac=True, **kw)
+        except subprocess.SubprocessError as e:  # prctl refused (a container without SETPCAP)
+            pytest.skip(f"cannot drop CAP_DAC_OVERRIDE here: {e}")
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
+    home = tmp_path / "sandbox-home"
+    (home / ".cache" / "huggingface").mkdir(parents=True)
+    box = Sandbox(tmp_path, {"HOME": str(home), "HF_HOME": str(home / ".cache" / "huggingface"),
+                             "GIT_CONFIG_GLOBAL": str(home / ".gitconfig")})
+    yield box
+    for p in [tmp_path, *tmp_path.rglob("*")]:  # let pytest clean up
+        if not p.is_symlink():
+            try:
+                os.chmod(p, 0o700 if p.is_dir() else 0o600)
+            except OSError:
+                pass
+
+
+# --- fixtures exposing the helpers (test modules cannot import a conftest by name) ------------
+
+
+@pytest.fixture
+def sec() -> SimpleNamespace:
+    """The plain helpers above, for test modules: ``sec.run_helper(...)``, ``sec.request(...)``."""
+    return SimpleNamespace(
+        HELPER=HELPER, CALLS=CALLS, SECRETS=SECRETS, FakeHub=FakeHub, make_token=make_token,
+        register_secret=register_secret, find_leaks=find_leaks, run_cli=run_cli,
+        run_helper=run_helper, start_cli=start_cli, finish=finish, request=request,
+        hf_home=hf_home, snapshot=snapshot, parse_stored=parse_stored, temp_files=temp_files,
+    )
+
+
+
+@pytest.fixture(name="run_helper")
+def _run_helper_fixture() -> Callable[..., Call]:
+    """``run_helper(op, stdin_bytes, env=None)``: the real executable, as git runs it."""
+    return run_helper
