@@ -52,6 +52,8 @@ def _ask_hub(token: str) -> dict[str, Any]:
         return hub.whoami(token)
     except hub.OrgTokenError as e:  # raised before any network call
         raise LoginError(str(e)) from None
+    except hub.MalformedTokenError as e:  # also refused before any network call
+        raise LoginError(f"invalid token: {e}") from None
     except hub.InvalidTokenError:
         raise LoginError(
             f"Invalid token passed: {settings.endpoint()} does not know {tokens.mask(token)}"
@@ -65,8 +67,6 @@ def _validate(token: str | None, write_permission: bool) -> tuple[str, dict[str,
     cleaned = settings.clean_token(token)
     if not cleaned:
         raise LoginError("no token given")
-    if not all(0x21 <= ord(c) <= 0x7E for c in cleaned):
-        raise LoginError("invalid token: it holds spaces, control or non-ASCII characters")
     info = _ask_hub(cleaned)
     if info.get("type") != "user":
         raise LoginError(

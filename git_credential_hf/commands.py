@@ -9,8 +9,7 @@ from __future__ import annotations
 import sys
 
 from . import cli
-
-PREFIX = "git-credential-hf: "
+from .helper import PREFIX
 
 
 def _fail(message: str, code: int = 1) -> int:
@@ -188,9 +187,16 @@ def _cmd_whoami(ns) -> int:
     if orgs:
         print(f"orgs: {', '.join(str(o) for o in orgs)}")
     print(f"endpoint: {settings.endpoint()}")
-    where = f"${source}" if source != "file" else settings.token_path()
-    print(f"token: {tokens.mask(token)} from {where} (permission: {hub.token_role(info)})")
+    role = hub.token_role(info)
+    print(f"token: {tokens.mask(token)} from {_origin(source)} (permission: {role})")
     return 0
+
+
+def _origin(source: str) -> str:
+    """Where the active token comes from: ``$HF_TOKEN``-style, or the token file's path."""
+    from . import settings
+
+    return settings.token_path() if source == "file" else f"${source}"
 
 
 def _cmd_setup(ns) -> int:
@@ -210,8 +216,7 @@ def _cmd_status(ns) -> int:
     problems: list[str] = []
     token, source = tokens.active_token()
     if token:
-        where = f"${source}" if source != "file" else settings.token_path()
-        print(f"token:    {tokens.mask(token)} (from {where})")
+        print(f"token:    {tokens.mask(token)} (from {_origin(source)})")
     else:
         print(f"token:    none (no HF_TOKEN, HUGGING_FACE_HUB_TOKEN or {settings.token_path()})")
         problems.append("not logged in; fix: git-credential-hf login")
