@@ -315,3 +315,48 @@ def test_forget_reaches_helpers_hidden_behind_the_reset(tmp_path, ours):
     asked = gitconfig.forget_hub_credentials()
     assert asked == [f"store --file={store}"]
     assert store.read_text() == "https://carol:secret@example.com\n"
+
+
+# --- issue 14: tests that kill mutants (keep this block at the end of the file) ------------------
+
+
+def test_run_git_forces_terminal_prompt_off_when_the_environment_does_not(monkeypatch):
+    """The test fixture sets GIT_TERMINAL_PROMPT=0 for every test; here it is unset, so what git
+    sees comes from run_git alone (a git alias prints git's own environment)."""
+    monkeypatch.delenv("GIT_TERMINAL_PROMPT", raising=False)
+    proc = gitconfig.run_git("-c", "alias.showenv=!printenv GIT_TERMINAL_PROMPT", "showenv")
+    assert proc.stdout == "0\n"
+    assert "GIT_TERMINAL_PROMPT" not in os.environ  # the caller's environment is left alone
+
+
+def test_run_git_overrides_a_prompting_environment(monkeypatch):
+    monkeypatch.setenv("GIT_TERMINAL_PROMPT", "1")
+    monkeypatch.setenv("GCHF_PROBE", "kept")
+    proc = gitconfig.run_git("-c", "alias.showenv=!printenv GIT_TERMINAL_PROMPT GCHF_PROBE", "showenv")
+    assert proc.stdout == "0\nkept\n"
+    assert os.environ["GIT_TERMINAL_PROMPT"] == "1"
+
+
+def test_run_git_feeds_input_and_runs_in_cwd(tmp_path):
+    proc = gitconfig.run_git("-c", "alias.echo=!cat; pwd", "echo", input="from stdin\n", cwd=str(tmp_path))
+    assert proc.stdout == f"from stdin\n{tmp_path}\n"
+
+
+def test_run_git_failure_names_the_subcommand_and_git_first_stderr_line(tmp_path):
+    with pytest.raises(gitconfig.GitError) as err:
+        gitconfig.run_git("-c", "alias.fail=!echo; echo '  first  ' >&2; echo second >&2; exit 3", "fail")
+    assert str(err.value) == "`git -c` failed: first"
+    with pytest.raises(gitconfig.GitError) as err:
+        gitconfig.run_git("-c", "alias.quiet=!exit 4", "quiet")
+    assert str(err.value) == "`git -c` failed: exit code 4"
+    assert gitconfig.run_git("-c", "alias.four=!exit 4", "four", ok=(0, 4)).returncode == 4
+
+
+def test_run_git_that_cannot_start_is_one_line(tmp_path, monkeypatch):
+    fake = tmp_path / "git"
+    fake.write_text("not a script\n")
+    fake.chmod(0o644)  # on PATH but not executable: exec fails with EACCES
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(gitconfig.GitError) as err:
+        gitconfig.run_git("version")
+    assert str(err.value) == "cannot run git: Permission denied"

@@ -311,3 +311,178 @@ def test_unknown_operation(op: str, tty: bool, code: int, usage: bool) -> None:
     assert done.returncode == code and done.stdout == b""
     assert (b"usage" in done.stderr) is usage
     assert b"Traceback" not in done.stderr
+
+
+# --- issue 14: tests that kill mutants (keep this block at the end of the file) ------------------
+
+
+def assert_masked(text: str, token: str) -> None:
+    """Every line that mentions ``token`` names it by its mask only."""
+    assert text, "expected a message"
+    for line in text.splitlines():
+        assert token not in line, line
+    assert tokens.mask(token) in text, text
+
+
+@pytest.fixture
+def scripted(monkeypatch: pytest.MonkeyPatch):
+    """The real hub.whoami against a server answering with a scripted status."""
+    from scripted_hub import ScriptedHub  # tests/scripted_hub.py
+
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    with ScriptedHub() as server:
+        monkeypatch.setenv("HF_ENDPOINT", server.url)
+        yield server
+
+
+MIRROR = "protocol=http\nhost={host}\npassword={password}\n"
+
+
+def mirror_request(server, password: str) -> str:
+    return MIRROR.format(host=server.url.removeprefix("http://"), password=password)
+
+
+def test_erase_keeps_the_token_when_whoami_answers_403(scripted) -> None:
+    """403 is a permission problem, not a dead token: nothing is deleted."""
+    scripted.status = 403
+    tokens.save_token(TOKEN, "laptop")
+    code, out, err = run("erase", mirror_request(scripted, TOKEN))
+    assert (code, out) == (1, b"")
+    assert err.startswith(f"{helper.PREFIX}kept the saved token hf_****AAAA: could not verify it (")
+    assert "HTTP 403" in err and err.count("\n") == 1
+    assert_masked(err, TOKEN)
+    assert tokens.read_token_file() == TOKEN and tokens.stored_tokens() == {"laptop": TOKEN}
+    assert len(scripted.requests) == 1
+
+
+def test_erase_removes_the_token_when_whoami_answers_401(scripted) -> None:
+    scripted.status = 401
+    tokens.save_token(TOKEN, "laptop")
+    code, _, err = run("erase", mirror_request(scripted, TOKEN))
+    assert code == 1 and "it was removed" in err
+    assert_masked(err, TOKEN)
+    assert tokens.read_token_file() is None and tokens.stored_tokens() == {}
+
+
+@pytest.mark.parametrize("error", [hub.HubUnavailableError("cannot reach x"), hub.RateLimitedError("429", 1.0)])
+def test_erase_could_not_verify_line_masks_the_token(error: hub.HubError, fake_hub: FakeHub) -> None:
+    fake_hub.error = error
+    tokens.save_token(TOKEN)
+    code, _, err = run("erase", HUB + f"password={TOKEN}\n")
+    assert code == 1
+    assert err == f"{helper.PREFIX}kept the saved token hf_****AAAA: could not verify it ({error})\n"
+    assert_masked(err, TOKEN)
+
+
+def test_erase_still_valid_line_masks_the_token(fake_hub: FakeHub) -> None:
+    fake_hub.add(TOKEN, role="read")
+    tokens.save_token(TOKEN)
+    code, _, err = run("erase", HUB + f"password={TOKEN}\n")
+    assert code == 1 and err.startswith(f"{helper.PREFIX}the token hf_****AAAA is still valid, so it was kept;")
+    assert_masked(err, TOKEN)
+    assert fake_hub.calls == [TOKEN]
+
+
+def test_erase_removed_line_is_exact(fake_hub: FakeHub) -> None:
+    tokens.save_token(TOKEN)
+    _, _, err = run("erase", HUB + f"password={TOKEN}\n")
+    assert err == (f"{helper.PREFIX}the Hub rejected the saved token hf_****AAAA; it was removed. "
+                   "Log in again with: git-credential-hf login\n")
+
+
+def test_erase_that_cannot_delete_says_so_and_masks(fake_hub: FakeHub, monkeypatch: pytest.MonkeyPatch) -> None:
+    tokens.save_token(TOKEN)
+
+    def refuse(_token: str | None = None) -> bool:
+        raise tokens.TokenStoreError("/x/token is locked by another process; try again")
+
+    monkeypatch.setattr(tokens, "delete_token", refuse)
+    code, _, err = run("erase", HUB + f"password={TOKEN}\n")
+    assert code == 1
+    assert err == (f"{helper.PREFIX}the Hub rejected the saved token hf_****AAAA but "
+                   "/x/token is locked by another process; try again\n")
+    assert tokens.read_token_file() == TOKEN
+
+
+def test_store_refusal_lines_never_hold_the_password(fake_hub: FakeHub, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each of store's one-line refusals, exactly, and without the password it refused."""
+    fake_hub.add(READ, kind="org")
+    code, _, err = run("store", HUB + f"password={READ}\n")
+    assert code == 1
+    assert err == f"{helper.PREFIX}not saving the credential: it belongs to a 'org', not a user\n"
+    assert READ not in err
+    code, _, err = run("store", HUB + f"password={NEW}\n")
+    assert code == 1 and err == f"{helper.PREFIX}not saving the credential: rejected hf_****BBBB (401)\n"
+    fake_hub.add(NEW)
+
+    def refuse(_token: str, _name: str | None = None) -> list[str]:
+        raise tokens.TokenStoreError("cannot write /x/token: No space left on device")
+
+    monkeypatch.setattr(tokens, "save_token", refuse)
+    code, _, err = run("store", HUB + f"password={NEW}\n")
+    assert code == 1
+    assert err == f"{helper.PREFIX}not saving the credential: cannot write /x/token: No space left on device\n"
+    assert NEW not in err
+
+
+def test_store_reports_named_copy_warnings_in_one_line(fake_hub: FakeHub, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake_hub.add(NEW)
+    monkeypatch.setattr(tokens, "save_token", lambda _t, _n=None: ["first", "second"])
+    assert run("store", HUB + f"password={NEW}\n") == (1, b"", f"{helper.PREFIX}first; second\n")
+
+
+def test_store_of_a_user_token_without_warnings_is_silent(fake_hub: FakeHub) -> None:
+    fake_hub.add(NEW, display="box")
+    assert run("store", HUB + f"username=u\npassword={NEW}\n") == (0, b"", "")
+    assert tokens.read_token_file() == NEW and tokens.stored_tokens() == {"box": NEW}
+
+
+def test_store_and_erase_ignore_quiet_protocol_errors(fake_hub: FakeHub) -> None:
+    tokens.save_token(TOKEN)
+    for op in ("store", "erase"):
+        assert run(op, "host=" + "a" * (2 * 64 * 1024) + "\n") == (0, b"", "")
+    assert fake_hub.calls == [] and tokens.read_token_file() == TOKEN
+
+
+def test_malformed_store_input_line_is_exact(fake_hub: FakeHub) -> None:
+    code, out, err = run("erase", HUB + "no-equals-sign\n")
+    assert (code, out) == (1, b"")
+    assert err == f"{helper.PREFIX}ignoring malformed input: invalid credential line (no '=')\n"
+
+
+def test_a_message_with_a_newline_stays_one_line(fake_hub: FakeHub) -> None:
+    fake_hub.error = hub.HubUnavailableError("first\nsecond")
+    tokens.save_token(TOKEN)
+    _, _, err = run("erase", HUB + f"password={TOKEN}\n")
+    assert err.count("\n") == 1 and "first second" in err
+
+
+class Streams:
+    def __init__(self, data: bytes) -> None:
+        self.buffer = io.BytesIO(data)
+
+
+@pytest.mark.parametrize(("op", "code", "err"), [
+    ("get", 1, ""),
+    ("store", 1, f"{helper.PREFIX}store failed: RuntimeError\n"),
+    ("erase", 1, f"{helper.PREFIX}erase failed: RuntimeError\n"),
+])
+def test_main_turns_a_crash_into_one_line_without_the_token(op: str, code: int, err: str, fake_hub: FakeHub,
+                                                             monkeypatch: pytest.MonkeyPatch,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    def crash(*_a: object) -> object:
+        raise RuntimeError(TOKEN)
+
+    monkeypatch.setattr(helper, "run", crash)
+    assert helper.main(op) == code
+    captured = capsys.readouterr()
+    assert (captured.out, captured.err) == ("", err)
+
+
+def test_main_runs_the_operation_on_the_process_streams(monkeypatch: pytest.MonkeyPatch) -> None:
+    tokens.save_token(TOKEN)
+    stdin, stdout = Streams((HUB + "\n").encode()), Streams(b"")
+    monkeypatch.setattr(sys, "stdin", stdin)
+    monkeypatch.setattr(sys, "stdout", stdout)
+    assert helper.main("get") == 0
+    assert stdout.buffer.getvalue() == f"username=hf_user\npassword={TOKEN}\n".encode()

@@ -107,3 +107,109 @@ def test_can_write(access: dict, writes: bool) -> None:
 def test_token_name_falls_back_to_account() -> None:
     assert hub.token_name({"name": "alice", "auth": {"accessToken": {"role": "read"}}}) == "alice"
     assert hub.token_name({"name": "alice"}) == "alice"
+
+
+# --- issue 14: tests that kill mutants (keep this block at the end of the file) ------------------
+
+
+from scripted_hub import ScriptedHub  # noqa: E402  (tests/scripted_hub.py)
+
+
+@pytest.fixture
+def scripted(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    h = ScriptedHub()
+    yield h
+    h.close()
+
+
+def user_json(size: int | None = None) -> bytes:
+    """A valid whoami answer, padded with spaces to exactly ``size`` bytes."""
+    import json
+
+    body = json.dumps({"type": "user", "name": "alice"}).encode()
+    return body if size is None else body + b" " * (size - len(body))
+
+
+def test_403_is_not_an_invalid_token(scripted) -> None:
+    """Only 401 means the token is dead; a 403 (no permission, a blocked account, a proxy) must
+    not be taken for it, or `erase` would delete a working token."""
+    scripted.status = 403
+    with pytest.raises(hub.HubError) as info:
+        hub.whoami(TOKEN, scripted.url)
+    assert type(info.value) is hub.HubUnavailableError
+    assert "HTTP 403" in str(info.value) and TOKEN not in str(info.value)
+
+
+def test_401_is_an_invalid_token_named_by_its_mask(scripted) -> None:
+    scripted.status = 401
+    with pytest.raises(hub.InvalidTokenError) as info:
+        hub.whoami(TOKEN, scripted.url)
+    assert str(info.value) == f"{scripted.url} rejected the token hf_****HUBX (401)"
+    assert TOKEN not in str(info.value)
+
+
+@pytest.mark.parametrize(("status", "words"), [(300, "redirect (300)"), (399, "redirect (399)"),
+                                               (400, "HTTP 400"), (204, "HTTP 204"),
+                                               (404, "HTTP 404"), (503, "HTTP 503")])
+def test_every_other_status_is_unavailable(scripted, status: int, words: str) -> None:
+    scripted.status = status
+    scripted.body = b"" if status == 204 else user_json()
+    with pytest.raises(hub.HubUnavailableError) as info:
+        hub.whoami(TOKEN, scripted.url)
+    assert words in str(info.value) and TOKEN not in str(info.value)
+
+
+def test_the_request_carries_the_token_as_a_bearer_and_names_this_tool(scripted) -> None:
+    scripted.body = user_json()
+    assert hub.whoami(TOKEN, scripted.url + "/") == {"type": "user", "name": "alice"}
+    (seen,) = scripted.requests
+    assert seen["authorization"] == f"Bearer {TOKEN}"
+    assert seen["user-agent"] == "git-credential-hf"
+
+
+@pytest.mark.parametrize(("header", "retry", "hint"), [
+    ({"Retry-After": "7"}, 7.0, "; retry in 7 s"),
+    ({"Retry-After": "-3"}, 0.0, "; retry in 0 s"),
+    ({"Retry-After": "soon"}, None, ""),
+    ({}, None, ""),
+])
+def test_429_reads_retry_after(scripted, header: dict, retry: float | None, hint: str) -> None:
+    scripted.status, scripted.headers = 429, header
+    with pytest.raises(hub.RateLimitedError) as info:
+        hub.whoami(TOKEN, scripted.url)
+    assert info.value.retry_after == retry
+    assert str(info.value) == f"{scripted.url} is rate-limiting whoami requests (429){hint}"
+
+
+def test_whoami_body_cap(scripted) -> None:
+    """1 MiB of answer is read; one byte more is refused, whatever its content."""
+    scripted.body = user_json(hub.MAX_BODY)
+    assert hub.whoami(TOKEN, scripted.url)["name"] == "alice"
+    scripted.body = user_json(hub.MAX_BODY + 1)
+    with pytest.raises(hub.HubUnavailableError, match="oversized body"):
+        hub.whoami(TOKEN, scripted.url)
+
+
+def test_an_endless_body_is_cut_at_the_cap(scripted) -> None:
+    """A server that never stops sending: whoami stops reading after the cap and hangs up,
+    well before the overall deadline."""
+    scripted.endless = True
+    start = time.monotonic()
+    with pytest.raises(hub.HubUnavailableError, match="oversized body"):
+        hub.whoami(TOKEN, scripted.url)
+    assert time.monotonic() - start < hub.TOTAL_TIMEOUT_S
+    deadline = time.monotonic() + 5
+    while scripted.sent < 64 * 1024 * 1024 and time.monotonic() < deadline:
+        before = scripted.sent
+        time.sleep(0.2)
+        if scripted.sent == before:
+            break  # the server's writes stopped: the client hung up
+    assert scripted.sent < 16 * 1024 * 1024  # the cap plus socket buffers, not the stream
+
+
+def test_an_unexpected_json_answer_is_unavailable(scripted) -> None:
+    for body in (b"[]", b'{"type": "user"}', b'{"name": 5}', b"null"):
+        scripted.body = body
+        with pytest.raises(hub.HubUnavailableError, match="unexpected JSON"):
+            hub.whoami(TOKEN, scripted.url)

@@ -253,3 +253,176 @@ def test_lock_times_out_with_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> N
 )
 def test_mask(token: str | None, masked: str) -> None:
     assert tokens.mask(token) == masked
+
+
+# --- issue 14: tests that kill mutants (keep this block at the end of the file) ------------------
+
+
+def fd_path(fd: int) -> str:
+    return os.readlink(f"/proc/self/fd/{fd}")
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc to name an fd")
+def test_the_temp_file_is_fsynced_before_it_replaces_the_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Crash safety: data reaches the disk before the rename makes it the token, and the folder
+    is synced after the rename."""
+    events: list[tuple] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd: int) -> None:
+        path = fd_path(fd)
+        events.append(("fsync", path, Path(path).read_bytes() if Path(path).is_file() else None))
+        real_fsync(fd)
+
+    def replace(src: str, dst: str) -> None:
+        events.append(("replace", os.path.realpath(src), os.path.realpath(dst)))
+        real_replace(src, dst)
+
+    hf_home().mkdir(parents=True)
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    tokens.save_token(TOKEN)
+    token = os.path.realpath(hf_home() / "token")
+    assert [e[0] for e in events] == ["fsync", "replace", "fsync"], events
+    (_, synced, content), (_, src, dst), (_, folder, _) = events
+    assert synced == src and os.path.dirname(src) == os.path.dirname(token)
+    assert os.path.basename(src).startswith(".tmp-token-")
+    assert content == TOKEN.encode()  # the whole token was written before the fsync
+    assert dst == token and folder == os.path.dirname(token)
+
+
+@pytest.mark.parametrize("umask", [0o277, 0o377])
+def test_strict_umask_still_gives_0600_files_and_a_0700_folder(umask: int) -> None:
+    """mkstemp and makedirs obey the umask; an explicit chmod makes the files readable and
+    writable by their owner (as huggingface_hub needs) whatever it is."""
+    hf_home().parent.mkdir(parents=True)  # only the folder itself is created under the umask
+    old = os.umask(umask)
+    try:
+        tokens.save_token(TOKEN, "laptop")
+    finally:
+        os.umask(old)
+    assert mode(hf_home()) == 0o700
+    assert mode(hf_home() / "token") == 0o600
+    assert mode(hf_home() / "stored_tokens") == 0o600
+    assert mode(hf_home() / ".token.lock") & 0o077 == 0
+    assert tokens.read_token_file() == TOKEN
+
+
+def test_lax_umask_gives_a_0600_lock_file() -> None:
+    old = os.umask(0)
+    try:
+        tokens.save_token(TOKEN)
+    finally:
+        os.umask(old)
+    assert mode(hf_home() / ".token.lock") == 0o600
+
+
+def test_a_killed_writers_temp_files_are_swept(tmp_path: Path) -> None:
+    """Leftover temp files may hold a token: the next save or delete removes them."""
+    hf_home().mkdir(parents=True)
+    (hf_home() / ".tmp-token-dead1").write_text(OTHER)
+    (hf_home() / ".tmp-stored_tokens-dead2").write_text(f"[x]\nhf_token = {OTHER}\n")
+    (hf_home() / ".tmp-unrelated").write_text("keep")
+    tokens.save_token(TOKEN, "laptop")
+    assert leftovers(hf_home()) == [".tmp-unrelated"]
+    (hf_home() / ".tmp-token-dead3").write_text(OTHER)
+    (hf_home() / ".tmp-stored_tokens-dead4").write_text(OTHER)
+    assert tokens.delete_token(TOKEN) is True
+    assert leftovers(hf_home()) == [".tmp-unrelated"]
+
+
+def test_a_failed_replace_keeps_the_old_token_and_leaves_no_temp(monkeypatch: pytest.MonkeyPatch) -> None:
+    tokens.save_token(OTHER)
+
+    def fail(_src: str, _dst: str) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", fail)
+    with pytest.raises(tokens.TokenStoreError) as info:
+        tokens.save_token(TOKEN)
+    real = os.path.realpath(hf_home() / "token")
+    assert str(info.value) == f"cannot write {real}: No space left on device"
+    assert tokens.read_token_file() == OTHER
+    assert leftovers(hf_home()) == []
+
+
+def test_an_interrupted_write_leaves_no_temp(monkeypatch: pytest.MonkeyPatch) -> None:
+    tokens.save_token(OTHER)
+
+    def interrupt(_src: str, _dst: str) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "replace", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        tokens.save_token(TOKEN)
+    assert tokens.read_token_file() == OTHER
+    assert leftovers(hf_home()) == []
+
+
+def test_a_fifo_token_file_reads_as_none_without_blocking() -> None:
+    hf_home().mkdir(parents=True)
+    os.mkfifo(hf_home() / "token")
+    assert tokens.read_token_file() is None
+    with pytest.raises(tokens.TokenStoreError, match="not a regular file"):
+        tokens.save_token(TOKEN)
+    assert stat.S_ISFIFO((hf_home() / "token").lstat().st_mode)
+
+
+def test_only_the_first_64_kib_of_a_token_file_is_read() -> None:
+    hf_home().mkdir(parents=True)
+    (hf_home() / "token").write_bytes(b"a" * (64 * 1024) + b"b" * 10)
+    assert tokens.read_token_file() == "a" * (64 * 1024)
+
+
+def test_a_token_file_is_read_whole_across_short_reads(monkeypatch: pytest.MonkeyPatch) -> None:
+    hf_home().mkdir(parents=True)
+    (hf_home() / "token").write_text(TOKEN)
+    real_read = os.read
+    monkeypatch.setattr(os, "read", lambda fd, n: real_read(fd, min(n, 3)))
+    assert tokens.read_token_file() == TOKEN
+
+
+def test_a_save_creates_the_folder_0700_and_a_delete_removes_only_the_token() -> None:
+    tokens.save_token(TOKEN, "laptop")
+    tokens.save_token(OTHER, "ci")
+    assert tokens.stored_tokens() == {"laptop": TOKEN, "ci": OTHER}
+    assert tokens.delete_token(OTHER) is True
+    assert tokens.stored_tokens() == {"laptop": TOKEN}
+    assert tokens.read_token_file() is None
+    assert tokens.delete_token(OTHER) is False
+
+
+@pytest.mark.parametrize("name", ["laptop", "my laptop", "a-b_c.d"])
+def test_usable_names_get_their_named_copy(name: str) -> None:
+    assert tokens.save_token(TOKEN, name) == []
+    assert tokens.stored_tokens() == {name: TOKEN}
+
+
+@pytest.mark.parametrize("name", ["", "a[b", "a]b", "x\ry", "x\0y", "v\x0bt", "f\x0cf", "trailing "])
+def test_unusable_name_warning_is_exact(name: str) -> None:
+    assert tokens.save_token(TOKEN, name) == [f"token name {name!r} cannot be an INI section; named copy skipped"]
+    assert tokens.read_token_file() == TOKEN
+
+
+@pytest.mark.parametrize("bad", ["hf_a\tb", "hf_\x1fab", "hf_\x20ab"])
+def test_control_and_space_bytes_are_refused_with_a_fixed_message(bad: str) -> None:
+    with pytest.raises(tokens.TokenStoreError) as info:
+        tokens.save_token(bad)
+    assert str(info.value) == "refusing to save a token containing whitespace or control bytes"
+    assert tokens.read_token_file() is None
+
+
+def test_the_lowest_printable_byte_is_a_token_byte() -> None:
+    tokens.save_token("hf_!ab")
+    assert tokens.read_token_file() == "hf_!ab"
+
+
+@pytest.mark.parametrize(("token", "masked"), [
+    ("hf_" + "a" * 8, "hf_****aaaa"),  # prefix + 8: the shortest token that shows its tail
+    ("hf_" + "a" * 7, "hf_****"),
+    ("api_org_" + "b" * 8, "api_org_****bbbb"),
+    ("abcdefgh", "****efgh"),
+    ("abcdefg", "****"),
+])
+def test_mask_boundaries(token: str, masked: str) -> None:
+    assert tokens.mask(token) == masked
