@@ -18,12 +18,14 @@ class ScriptedHub:
         self.body = b"{}"
         self.headers: dict[str, str] = {}
         self.endless = False
+        self.stall = False  # headers and a first byte, then nothing until close()
+        self.stop = threading.Event()
         self.sent = 0
         self.requests: list[dict[str, str]] = []
         scripted = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.0"
+            protocol_version = "HTTP/1.1"  # keep-alive, as the Hub: the socket stays the connection's
 
             def log_message(self, *args: object) -> None:
                 pass
@@ -33,10 +35,18 @@ class ScriptedHub:
                 self.send_response(scripted.status)
                 for key, value in scripted.headers.items():
                     self.send_header(key, value)
-                if not scripted.endless:
+                if scripted.endless:
+                    self.send_header("Connection", "close")
+                    self.close_connection = True
+                else:
                     self.send_header("Content-Length", str(len(scripted.body)))
                 self.end_headers()
                 try:
+                    if scripted.stall:
+                        self.wfile.write(scripted.body[:1])
+                        self.wfile.flush()
+                        scripted.stop.wait(30)
+                        return
                     if not scripted.endless:
                         self.wfile.write(scripted.body)
                         return
@@ -55,6 +65,7 @@ class ScriptedHub:
         self.thread.start()
 
     def close(self) -> None:
+        self.stop.set()
         self.server.shutdown()
         self.server.server_close()
 

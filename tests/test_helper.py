@@ -486,3 +486,20 @@ def test_main_runs_the_operation_on_the_process_streams(monkeypatch: pytest.Monk
     monkeypatch.setattr(sys, "stdout", stdout)
     assert helper.main("get") == 0
     assert stdout.buffer.getvalue() == f"username=hf_user\npassword={TOKEN}\n".encode()
+
+
+def test_erase_never_deletes_a_token_saved_while_it_asked_the_hub(fake_hub: FakeHub,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """A login in another terminal replaces the token while erase waits for the Hub: the Hub's
+    verdict is about the old token only, so the new one stays."""
+    tokens.save_token(TOKEN)
+    real_whoami = fake_hub.whoami
+
+    def whoami_during_a_login(token: str, endpoint: str | None = None) -> dict:
+        tokens.save_token(NEW)
+        return real_whoami(token, endpoint)
+
+    monkeypatch.setattr(hub, "whoami", whoami_during_a_login)
+    code, _, err = run("erase", HUB + f"password={TOKEN}\n")
+    assert code == 1 and "rejected" in err
+    assert tokens.read_token_file() == NEW

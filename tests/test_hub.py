@@ -213,3 +213,24 @@ def test_an_unexpected_json_answer_is_unavailable(scripted) -> None:
         scripted.body = body
         with pytest.raises(hub.HubUnavailableError, match="unexpected JSON"):
             hub.whoami(TOKEN, scripted.url)
+
+
+def test_a_stalled_answer_is_abandoned_at_the_deadline_and_its_socket_shut(scripted, monkeypatch) -> None:
+    """Headers, then silence: whoami gives up at TOTAL_TIMEOUT_S and shuts the socket down so
+    the worker thread ends now, not at the read timeout (10 s) or never."""
+    import threading
+
+    scripted.stall, scripted.body = True, user_json()
+    monkeypatch.setattr(hub, "TOTAL_TIMEOUT_S", 0.5)
+    start = time.monotonic()
+    with pytest.raises(hub.HubUnavailableError) as info:
+        hub.whoami(TOKEN, scripted.url)
+    assert str(info.value) == f"{scripted.url} is too slow (no answer within 0.5 s)"
+    assert time.monotonic() - start < 5
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline:
+        workers = [t for t in threading.enumerate() if t.name == "git-credential-hf-whoami"]
+        if not workers:
+            break
+        time.sleep(0.05)
+    assert workers == [], "the abandoned worker is still blocked on its socket"

@@ -578,14 +578,12 @@ def test_a_403_from_whoami_stores_nothing(monkeypatch):
 
 
 def test_non_user_refusal_and_read_token_refusal_lines(hub, monkeypatch):
-    monkeypatch.setattr(_login.hub, "whoami", lambda token: {"type": "org", "name": "acme"})
-    with pytest.raises(_login.LoginError) as err:
-        git_credential_hf.login(token=WRITE)
+    with monkeypatch.context() as patch:
+        patch.setattr(_login.hub, "whoami", lambda token: {"type": "org", "name": "acme"})
+        with pytest.raises(_login.LoginError) as err:
+            git_credential_hf.login(token=WRITE)
     assert str(err.value) == ("this token belongs to 'org' 'acme', not a user account: use your "
                               "personal account token")
-    monkeypatch.undo()
-    monkeypatch.setenv("HF_ENDPOINT", hub.url)
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     with pytest.raises(_login.LoginError) as err:
         git_credential_hf.login(token=READ, write_permission=True)
     assert str(err.value) == ("Token is valid but is 'read' without write access, and a 'write' token is "
@@ -639,3 +637,99 @@ def test_git_setup_failure_after_login_is_one_line(hub, monkeypatch, capsys):
     assert ("Git not configured: `git config` failed: could not lock config file. The token is saved; run "
             "`git-credential-hf setup` once git works.") in out.splitlines()
     assert token_file().read_text() == WRITE
+
+
+def test_logout_never_deletes_a_token_saved_after_it_looked(hub, monkeypatch):
+    """A login elsewhere right after logout read the file: logout removes only what it read."""
+    tokens.save_token(WRITE, "laptop")
+    real_read = tokens.read_token_file
+    calls = []
+
+    def read_then_a_login_elsewhere():
+        value = real_read()
+        if not calls:
+            tokens.save_token(READ, "other")
+        calls.append(value)
+        return value
+
+    with monkeypatch.context() as patch:  # (never monkeypatch.undo(): it would undo the isolation)
+        patch.setattr(tokens, "read_token_file", read_then_a_login_elsewhere)
+        git_credential_hf.logout()
+    assert tokens.read_token_file() == READ
+    assert stored() == {"laptop": WRITE, "other": READ}
+
+
+def test_configure_git_says_whether_git_was_configured(monkeypatch, capsys):
+    monkeypatch.setattr(gitconfig, "setup", lambda: ["https://hf.example: set x"])
+    assert _login.configure_git() is True
+    assert capsys.readouterr().out == "git: https://hf.example: set x\n"
+
+    def fail():
+        raise gitconfig.GitError("git was not found on PATH")
+
+    monkeypatch.setattr(gitconfig, "setup", fail)
+    assert _login.configure_git() is False
+
+
+def test_defaults_prompt_even_when_a_valid_token_is_saved(hub, monkeypatch):
+    """login() and interpreter_login() default to a new session, without requiring write."""
+    tokens.save_token(WRITE, "laptop")
+    calls = patch_prompts(monkeypatch, READ, ["n", "n"])
+    git_credential_hf.login()
+    assert token_file().read_text() == READ
+    git_credential_hf.interpreter_login()
+    assert len(calls["getpass"]) == 2 and token_file().read_text() == READ
+
+
+def test_login_passes_write_permission_to_the_prompt(hub, monkeypatch):
+    patch_prompts(monkeypatch, READ, ["n"])
+    with pytest.raises(_login.LoginError, match="'write' token is required"):
+        git_credential_hf.login(write_permission=True)
+    assert not token_file().exists()
+
+
+def test_interpreter_login_honours_skip_if_logged_in(hub, no_prompt, capsys):
+    tokens.save_token(WRITE, "laptop")
+    git_credential_hf.interpreter_login(skip_if_logged_in=True)
+    assert "Already logged in as alice" in capsys.readouterr().out
+
+
+def fake_notebook(monkeypatch):
+    """IPython.display.display and the widget factory, recorded."""
+    from git_credential_hf import notebook  # imports ipywidgets, which needs the real IPython
+
+    shown = []
+    display_module = types.ModuleType("IPython.display")
+    display_module.display = shown.append
+    monkeypatch.setitem(sys.modules, "IPython.display", display_module)
+
+    monkeypatch.setattr(notebook, "login_widget", lambda write_permission: ("widget", write_permission))
+    return shown
+
+
+def test_notebook_login_shows_the_widget(monkeypatch):
+    shown = fake_notebook(monkeypatch)
+    git_credential_hf.notebook_login()
+    git_credential_hf.notebook_login(write_permission=True)
+    assert shown == [("widget", False), ("widget", True)]
+
+
+def test_notebook_login_skips_the_widget_only_when_logged_in(hub, monkeypatch, capsys):
+    shown = fake_notebook(monkeypatch)
+    git_credential_hf.notebook_login(new_session=False)
+    assert shown == [("widget", False)]  # no token yet
+    tokens.save_token(READ, "ci")
+    git_credential_hf.notebook_login(new_session=False)
+    git_credential_hf.notebook_login(skip_if_logged_in=True)
+    assert shown == [("widget", False)]
+    assert capsys.readouterr().out.count("Already logged in as bob") == 2
+    git_credential_hf.notebook_login(new_session=False, write_permission=True)  # read: not enough
+    git_credential_hf.notebook_login(skip_if_logged_in=True, new_session=False, write_permission=True)
+    assert shown == [("widget", False), ("widget", True), ("widget", True)]
+
+
+def test_notebook_login_without_ipython_says_what_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "IPython.display", None)
+    with pytest.raises(ImportError) as err:
+        git_credential_hf.notebook_login()
+    assert str(err.value) == _login.NOTEBOOK_HINT

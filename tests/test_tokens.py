@@ -426,3 +426,30 @@ def test_the_lowest_printable_byte_is_a_token_byte() -> None:
 ])
 def test_mask_boundaries(token: str, masked: str) -> None:
     assert tokens.mask(token) == masked
+
+
+def test_a_token_file_that_cannot_be_removed_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    tokens.save_token(TOKEN, "laptop")
+    real_unlink = os.unlink
+
+    def refuse(path: str, *a: object, **k: object) -> None:
+        if os.path.basename(path) == "token":
+            raise PermissionError(13, "Permission denied")
+        real_unlink(path, *a, **k)
+
+    monkeypatch.setattr(os, "unlink", refuse)
+    with pytest.raises(tokens.TokenStoreError) as info:
+        tokens.delete_token(TOKEN)
+    assert str(info.value) == f"cannot remove {os.path.realpath(hf_home() / 'token')}: Permission denied"
+    assert tokens.read_token_file() == TOKEN and tokens.stored_tokens() == {"laptop": TOKEN}
+
+
+def test_delete_keeps_sections_without_a_token() -> None:
+    hf_home().mkdir(parents=True)
+    (hf_home() / "stored_tokens").write_text(f"[notes]\nkey = value\n\n[laptop]\nhf_token = {TOKEN}\n")
+    tokens.save_token(TOKEN)
+    assert tokens.delete_token(TOKEN) is True
+    config = configparser.ConfigParser(interpolation=None)
+    config.read(hf_home() / "stored_tokens")
+    assert config.sections() == ["notes"] and config.get("notes", "key") == "value"
+    assert tokens.stored_tokens() == {}
