@@ -20,11 +20,11 @@ EQUIVALENT_FILE = Path("scripts/mutation-equivalent.txt")
 DETECTED = {"killed", "timeout", "segfault", "caught by type check"}
 
 
-def load_equivalent() -> dict[str, str]:
+def load_equivalent(path: Path) -> dict[str, str]:
     known: dict[str, str] = {}
-    if not EQUIVALENT_FILE.exists():
+    if not path.exists():
         return known
-    for line in EQUIVALENT_FILE.read_text(encoding="utf-8").splitlines():
+    for line in path.read_text(encoding="utf-8").splitlines():
         line = line.strip()
         if not line or line.startswith("#"):
             continue
@@ -44,6 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--diffs", action="store_true", help="print each survivor's diff")
     parser.add_argument("--json", action="store_true", help="print the numbers as JSON")
     parser.add_argument("--fail-under", type=float, default=0.0, metavar="PCT")
+    parser.add_argument("--equivalent", type=Path, default=EQUIVALENT_FILE, metavar="FILE",
+                        help=f"survivors judged equivalent (default: {EQUIVALENT_FILE})")
     args = parser.parse_args(argv)
 
     from mutmut.mutation.data import SourceFileMutationData
@@ -63,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         print("no mutation results under mutants/: run scripts/mutation first", file=sys.stderr)
         return 2
 
-    equivalent = load_equivalent()
+    equivalent = load_equivalent(args.equivalent)
     per_module: dict[str, Counter] = defaultdict(Counter)
     for name, status in statuses.items():
         per_module[module_of(name)][status] += 1
@@ -95,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{'total':34} {n:7} {total['killed']:7} {total['timeout']:7} {total['survived']:8} "
               f"{total['no tests']:8}" + (f"  other: {others}" if others else ""))
         print(f"score: {detected}/{n} detected = {raw:.1f} %; without the {len(eq)} listed as "
-              f"equivalent in {EQUIVALENT_FILE}: {adjusted:.1f} %")
+              f"equivalent in {args.equivalent.name}: {adjusted:.1f} %")
         if eq:
             print(f"\nequivalent ({len(eq)}):")
             for name in eq:
@@ -109,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
                     if ln[:1] in "+-" and ln[:3] not in ("+++", "---"):
                         print(f"      {ln}")
         if stale:
-            print(f"\nstale entries in {EQUIVALENT_FILE} (no such survivor now): "
+            print(f"\nstale entries in {args.equivalent} (no such survivor now): "
                   f"{', '.join(stale)}")
     return 1 if adjusted < args.fail_under else 0
 
