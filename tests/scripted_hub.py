@@ -19,6 +19,7 @@ class ScriptedHub:
         self.headers: dict[str, str] = {}
         self.endless = False
         self.stall = False  # headers and a first byte, then nothing until close()
+        self.silent = False  # reads the request, answers nothing until close()
         self.stop = threading.Event()
         self.sent = 0
         self.requests: list[dict[str, str]] = []
@@ -32,6 +33,9 @@ class ScriptedHub:
 
             def do_GET(self) -> None:
                 scripted.requests.append({k.lower(): v for k, v in self.headers.items()})
+                if scripted.silent:
+                    scripted.stop.wait(30)
+                    return
                 self.send_response(scripted.status)
                 for key, value in scripted.headers.items():
                     self.send_header(key, value)

@@ -234,3 +234,104 @@ def test_a_stalled_answer_is_abandoned_at_the_deadline_and_its_socket_shut(scrip
             break
         time.sleep(0.05)
     assert workers == [], "the abandoned worker is still blocked on its socket"
+
+
+@pytest.mark.parametrize(("status", "message"), [
+    (301, "{url} answered with a redirect (301); not followed"),
+    (500, "{url} answered HTTP 500"),
+])
+def test_unavailable_lines_are_exact(scripted, status: int, message: str) -> None:
+    scripted.status = status
+    with pytest.raises(hub.HubUnavailableError) as info:
+        hub.whoami(TOKEN, scripted.url)
+    assert str(info.value) == message.format(url=scripted.url)
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    (b"{", "{url} answered with malformed JSON"),
+    (b'{"type": "user"}', "{url} answered with unexpected JSON (no account name)"),
+])
+def test_bad_json_lines_are_exact(scripted, body: bytes, message: str) -> None:
+    scripted.body = body
+    with pytest.raises(hub.HubUnavailableError) as info:
+        hub.whoami(TOKEN, scripted.url)
+    assert str(info.value) == message.format(url=scripted.url)
+
+
+def test_oversized_line_is_exact(scripted) -> None:
+    scripted.body = user_json(hub.MAX_BODY + 1)
+    with pytest.raises(hub.HubUnavailableError) as info:
+        hub.whoami(TOKEN, scripted.url)
+    assert str(info.value) == f"{scripted.url} answered with an oversized body"
+
+
+def test_a_silent_server_times_out_on_the_read_timeout(scripted, monkeypatch) -> None:
+    scripted.silent = True
+    monkeypatch.setattr(hub, "READ_TIMEOUT_S", 0.3)
+    with pytest.raises(hub.HubUnavailableError) as info:
+        hub.whoami(TOKEN, scripted.url)
+    assert str(info.value) == f"{scripted.url} timed out"
+
+
+def test_unreachable_and_invalid_endpoint_lines_are_exact() -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    base = f"http://127.0.0.1:{port}"
+    with pytest.raises(hub.HubUnavailableError) as info:
+        hub.whoami(TOKEN, base)
+    assert str(info.value) == f"cannot reach {base} (connection failed)"
+    with pytest.raises(hub.HubUnavailableError) as info:
+        hub.whoami(TOKEN, "hub.example")
+    assert str(info.value) == "request to hub.example failed (MissingSchema)"
+
+
+@pytest.mark.parametrize("token", ["hf_!", "hf_~", "!~"])
+def test_printable_ascii_edges_are_token_bytes(scripted, token: str) -> None:
+    scripted.body = user_json()
+    assert hub.whoami(token, scripted.url)["name"] == "alice"
+    assert scripted.requests[-1]["authorization"] == f"Bearer {token}"
+
+
+@pytest.mark.parametrize("token", ["", "hf_a b", "hf_\x7f", "hf_\x1f", "hf_é"])
+def test_malformed_tokens_never_leave_the_machine(scripted, token: str) -> None:
+    with pytest.raises(hub.MalformedTokenError) as info:
+        hub.whoami(token, scripted.url)
+    assert str(info.value) == "not a well-formed token (printable ASCII only, no spaces)"
+    assert scripted.requests == []
+
+
+def test_org_tokens_never_leave_the_machine(scripted) -> None:
+    with pytest.raises(hub.OrgTokenError) as info:
+        hub.whoami("api_org_" + "x" * 30, scripted.url)
+    assert str(info.value) == hub.ORG_TOKEN_MESSAGE and scripted.requests == []
+
+
+@pytest.mark.parametrize(("info", "role", "name"), [
+    ({"name": "alice", "auth": None}, "unknown", "alice"),
+    ({"name": "alice", "auth": {"accessToken": None}}, "unknown", "alice"),
+    ({"name": "alice", "auth": {"accessToken": {"role": 5, "displayName": 7}}}, "unknown", "alice"),
+    ({"name": "alice", "auth": {"accessToken": {"role": "read", "displayName": ""}}}, "read", "alice"),
+    ({"name": "alice", "auth": {"accessToken": {"role": "write", "displayName": "box"}}}, "write", "box"),
+])
+def test_role_and_name_from_odd_answers(info: dict, role: str, name: str) -> None:
+    assert hub.token_role(info) == role and hub.token_name(info) == name
+
+
+@pytest.mark.parametrize("grained", [None, {"global": None, "scoped": None},
+                                     {"scoped": [{"permissions": None}]}])
+def test_fine_grained_without_permissions_cannot_write(grained) -> None:
+    info = {"name": "a", "auth": {"accessToken": {"role": "fineGrained", "fineGrained": grained}}}
+    assert hub.can_write(info) is False
+
+
+def test_only_a_global_or_scoped_repo_write_is_write() -> None:
+    def info(grained: dict) -> dict:
+        return {"name": "a", "auth": {"accessToken": {"role": "fineGrained", "fineGrained": grained}}}
+
+    assert hub.can_write(info({"global": ["repo.write"], "scoped": []})) is True
+    assert hub.can_write(info({"global": [], "scoped": [{"permissions": ["repo.content.read"]},
+                                                        {"permissions": ["repo.write"]}]})) is True
+    assert hub.can_write(info({"global": ["repo.writer"], "scoped": [{"permissions": ["x.repo.write"]}]})) is False

@@ -453,3 +453,92 @@ def test_delete_keeps_sections_without_a_token() -> None:
     config.read(hf_home() / "stored_tokens")
     assert config.sections() == ["notes"] and config.get("notes", "key") == "value"
     assert tokens.stored_tokens() == {}
+
+
+def test_unparsable_stored_tokens_warning_is_exact() -> None:
+    hf_home().mkdir(parents=True)
+    (hf_home() / "stored_tokens").write_bytes(b"no section\n")
+    path = hf_home() / "stored_tokens"
+    assert tokens.save_token(TOKEN, "laptop") == [
+        f"named copy not saved: {path} cannot be parsed (MissingSectionHeaderError); left as it is"]
+    with pytest.raises(tokens.TokenStoreError) as info:
+        tokens.stored_tokens()
+    assert str(info.value) == f"{path} cannot be parsed (MissingSectionHeaderError); left as it is"
+
+
+def test_an_unreadable_stored_tokens_names_the_os_reason(monkeypatch: pytest.MonkeyPatch) -> None:
+    (hf_home() / "stored_tokens").mkdir(parents=True)  # open() fails with IsADirectoryError
+    with pytest.raises(tokens.TokenStoreError) as info:
+        tokens.stored_tokens()
+    assert str(info.value) == f"{hf_home() / 'stored_tokens'} cannot be parsed (Is a directory); left as it is"
+
+
+def test_a_folder_that_cannot_be_created_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    monkeypatch.setenv("HF_HOME", str(blocker / "hf"))
+    with pytest.raises(tokens.TokenStoreError) as info:
+        tokens.save_token(TOKEN)
+    assert str(info.value) == f"cannot create {blocker / 'hf'}: Not a directory"
+
+
+def test_a_directory_in_place_of_the_token_is_a_clear_error() -> None:
+    (hf_home() / "token").mkdir(parents=True)
+    with pytest.raises(tokens.TokenStoreError) as info:
+        tokens.save_token(TOKEN)
+    assert str(info.value) == f"{os.path.realpath(hf_home() / 'token')} is a directory, not a token file"
+
+
+def test_a_temp_file_that_cannot_be_made_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    import tempfile
+
+    tokens.save_token(OTHER)
+
+    def refuse(*_a: object, **_k: object) -> tuple[int, str]:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    with pytest.raises(tokens.TokenStoreError) as info:
+        tokens.save_token(TOKEN)
+    assert str(info.value) == f"cannot write in {os.path.realpath(hf_home())}: No space left on device"
+    assert tokens.read_token_file() == OTHER
+
+
+def test_lock_timeout_line_is_exact(monkeypatch: pytest.MonkeyPatch) -> None:
+    from filelock import Timeout
+
+    def timeout(self: object, *a: object, **k: object) -> None:
+        raise Timeout("x")
+
+    monkeypatch.setattr("filelock.FileLock.acquire", timeout)
+    with pytest.raises(tokens.TokenStoreError) as info:
+        tokens.save_token(TOKEN)
+    assert str(info.value) == f"{os.path.realpath(hf_home() / 'token')} is locked by another process; try again"
+
+
+def test_lock_failure_line_is_exact(monkeypatch: pytest.MonkeyPatch) -> None:
+    def fail(self: object, *a: object, **k: object) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr("filelock.FileLock.acquire", fail)
+    with pytest.raises(tokens.TokenStoreError) as info:
+        tokens.delete_token()
+    assert str(info.value) == f"cannot lock {os.path.realpath(hf_home() / 'token')}: Permission denied"
+
+
+def test_the_lock_is_taken_beside_the_real_token_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "dotfiles" / "hf-token"
+    target.parent.mkdir()
+    target.write_text(OTHER)
+    hf_home().mkdir(parents=True)
+    (hf_home() / "token").symlink_to(target)
+    seen = []
+    real_acquire = __import__("filelock").FileLock.acquire
+
+    def spy(self, *a, **k):
+        seen.append(self.lock_file)
+        return real_acquire(self, *a, **k)
+
+    monkeypatch.setattr("filelock.FileLock.acquire", spy)
+    tokens.save_token(TOKEN)
+    assert seen == [str(target.parent / ".hf-token.lock")]
