@@ -13,7 +13,7 @@ import sysconfig
 
 import pytest
 
-from git_credential_hf import helper, hub, tokens, urls
+from git_credential_hf import helper, hub, output, tokens, urls
 
 TOKEN = "hf_" + "t" * 30 + "AAAA"
 NEW = "hf_" + "n" * 30 + "BBBB"
@@ -435,7 +435,7 @@ def test_erase_keeps_the_token_when_whoami_answers_403(scripted) -> None:
     tokens.save_token(TOKEN, "laptop")
     code, out, err = run("erase", mirror_request(scripted, TOKEN))
     assert (code, out) == (1, b"")
-    assert err.startswith(f"{helper.PREFIX}kept the saved token hf_****AAAA: could not verify it (")
+    assert err.startswith(f"{output.PREFIX}kept the saved token hf_****AAAA: could not verify it (")
     assert "HTTP 403" in err and err.count("\n") == 1
     assert_masked(err, TOKEN)
     assert tokens.read_token_file() == TOKEN and tokens.stored_tokens() == {"laptop": TOKEN}
@@ -457,7 +457,7 @@ def test_erase_could_not_verify_line_masks_the_token(error: hub.HubError, fake_h
     tokens.save_token(TOKEN)
     code, _, err = run("erase", HUB + f"password={TOKEN}\n")
     assert code == 1
-    assert err == f"{helper.PREFIX}kept the saved token hf_****AAAA: could not verify it ({error})\n"
+    assert err == f"{output.PREFIX}kept the saved token hf_****AAAA: could not verify it ({error})\n"
     assert_masked(err, TOKEN)
 
 
@@ -465,7 +465,7 @@ def test_erase_still_valid_line_masks_the_token(fake_hub: FakeHub) -> None:
     fake_hub.add(TOKEN, role="read")
     tokens.save_token(TOKEN)
     code, _, err = run("erase", HUB + f"password={TOKEN}\n")
-    assert code == 1 and err.startswith(f"{helper.PREFIX}the token hf_****AAAA is still valid, so it was kept;")
+    assert code == 1 and err.startswith(f"{output.PREFIX}the token hf_****AAAA is still valid, so it was kept;")
     assert_masked(err, TOKEN)
     assert fake_hub.calls == [TOKEN]
 
@@ -473,7 +473,7 @@ def test_erase_still_valid_line_masks_the_token(fake_hub: FakeHub) -> None:
 def test_erase_removed_line_is_exact(fake_hub: FakeHub) -> None:
     tokens.save_token(TOKEN)
     _, _, err = run("erase", HUB + f"password={TOKEN}\n")
-    assert err == (f"{helper.PREFIX}the Hub rejected the saved token hf_****AAAA; it was removed. "
+    assert err == (f"{output.PREFIX}the Hub rejected the saved token hf_****AAAA; it was removed. "
                    "Log in again with: git-credential-hf login\n")
 
 
@@ -486,7 +486,7 @@ def test_erase_that_cannot_delete_says_so_and_masks(fake_hub: FakeHub, monkeypat
     monkeypatch.setattr(tokens, "delete_token", refuse)
     code, _, err = run("erase", HUB + f"password={TOKEN}\n")
     assert code == 1
-    assert err == (f"{helper.PREFIX}the Hub rejected the saved token hf_****AAAA but "
+    assert err == (f"{output.PREFIX}the Hub rejected the saved token hf_****AAAA but "
                    "/x/token is locked by another process; try again\n")
     assert tokens.read_token_file() == TOKEN
 
@@ -496,10 +496,10 @@ def test_store_refusal_lines_never_hold_the_password(fake_hub: FakeHub, monkeypa
     fake_hub.add(READ, kind="org")
     code, _, err = run("store", HUB + f"password={READ}\n")
     assert code == 1
-    assert err == f"{helper.PREFIX}not saving the credential: it belongs to a 'org', not a user\n"
+    assert err == f"{output.PREFIX}not saving the credential: it belongs to a 'org', not a user\n"
     assert READ not in err
     code, _, err = run("store", HUB + f"password={NEW}\n")
-    assert code == 1 and err == f"{helper.PREFIX}not saving the credential: rejected hf_****BBBB (401)\n"
+    assert code == 1 and err == f"{output.PREFIX}not saving the credential: rejected hf_****BBBB (401)\n"
     fake_hub.add(NEW)
 
     def refuse(_token: str, _name: str | None = None) -> list[str]:
@@ -508,14 +508,14 @@ def test_store_refusal_lines_never_hold_the_password(fake_hub: FakeHub, monkeypa
     monkeypatch.setattr(tokens, "save_token", refuse)
     code, _, err = run("store", HUB + f"password={NEW}\n")
     assert code == 1
-    assert err == f"{helper.PREFIX}not saving the credential: cannot write /x/token: No space left on device\n"
+    assert err == f"{output.PREFIX}not saving the credential: cannot write /x/token: No space left on device\n"
     assert NEW not in err
 
 
 def test_store_reports_named_copy_warnings_in_one_line(fake_hub: FakeHub, monkeypatch: pytest.MonkeyPatch) -> None:
     fake_hub.add(NEW)
     monkeypatch.setattr(tokens, "save_token", lambda _t, _n=None: ["first", "second"])
-    assert run("store", HUB + f"password={NEW}\n") == (1, b"", f"{helper.PREFIX}first; second\n")
+    assert run("store", HUB + f"password={NEW}\n") == (1, b"", f"{output.PREFIX}first; second\n")
 
 
 def test_store_of_a_user_token_without_warnings_is_silent(fake_hub: FakeHub) -> None:
@@ -534,7 +534,7 @@ def test_store_and_erase_ignore_quiet_protocol_errors(fake_hub: FakeHub) -> None
 def test_malformed_store_input_line_is_exact(fake_hub: FakeHub) -> None:
     code, out, err = run("erase", HUB + "no-equals-sign\n")
     assert (code, out) == (1, b"")
-    assert err == f"{helper.PREFIX}ignoring malformed input: invalid credential line (no '=')\n"
+    assert err == f"{output.PREFIX}ignoring malformed input: invalid credential line (no '=')\n"
 
 
 def test_a_message_with_a_newline_stays_one_line(fake_hub: FakeHub) -> None:
@@ -551,8 +551,8 @@ class Streams:
 
 @pytest.mark.parametrize(("op", "code", "err"), [
     ("get", 1, ""),
-    ("store", 1, f"{helper.PREFIX}store failed: RuntimeError\n"),
-    ("erase", 1, f"{helper.PREFIX}erase failed: RuntimeError\n"),
+    ("store", 1, f"{output.PREFIX}store failed: RuntimeError\n"),
+    ("erase", 1, f"{output.PREFIX}erase failed: RuntimeError\n"),
 ])
 def test_main_turns_a_crash_into_one_line_without_the_token(op: str, code: int, err: str, fake_hub: FakeHub,
                                                              monkeypatch: pytest.MonkeyPatch,

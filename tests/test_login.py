@@ -659,16 +659,15 @@ def test_logout_never_deletes_a_token_saved_after_it_looked(hub, monkeypatch):
     assert stored() == {"laptop": WRITE, "other": READ}
 
 
-def test_configure_git_says_whether_git_was_configured(monkeypatch, capsys):
+def test_configure_git_says_whether_git_was_configured(monkeypatch):
     monkeypatch.setattr(gitconfig, "setup", lambda: ["https://hf.example: set x"])
-    assert _login.configure_git() is True
-    assert capsys.readouterr().out == "git: https://hf.example: set x\n"
+    assert _login.configure_git() == (["https://hf.example: set x"], None)
 
     def fail():
         raise gitconfig.GitError("git was not found on PATH")
 
     monkeypatch.setattr(gitconfig, "setup", fail)
-    assert _login.configure_git() is False
+    assert _login.configure_git() == ([], "git was not found on PATH")
 
 
 def test_defaults_prompt_even_when_a_valid_token_is_saved(hub, monkeypatch):
@@ -703,7 +702,8 @@ def fake_notebook(monkeypatch):
     display_module.display = shown.append
     monkeypatch.setitem(sys.modules, "IPython.display", display_module)
 
-    monkeypatch.setattr(notebook, "login_widget", lambda write_permission: ("widget", write_permission))
+    monkeypatch.setattr(notebook, "login_widget",
+                        lambda submit, endpoint, write_permission: ("widget", write_permission))
     return shown
 
 
