@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 import requests
+from support import LOCAL_HUB_SCRIPT
 
 # Not imported from conftest: several test dirs may have one, and `conftest` is not unique.
-LOCAL_HUB_SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "local_hub.py"
 HUB_TOKEN = "hf_" + "AbCdEfGhIjKlMnOpQrStUvWxYz01234567"  # what the local_hub fixture registers
 HUB_REPO = "alice/model"
 READ_TOKEN = "hf_" + "r" * 34
