@@ -213,7 +213,8 @@ class LocalHub:
         self.oauth_display_name: str | None = None  # whoami's displayName for OAuth tokens
         self.device_interval = 5
         self.device_expires_in = 900
-        self.device_auto_approve: int | None = None  # approve after this many pending polls
+        # Approve (as device_user) once this many polls were answered authorization_pending.
+        self.device_auto_approve: int | None = None
         self.device_user = "alice"  # who approves (auto or by the approve URL without ?user=)
         self.device_slow_down = 0  # answer slow_down to this many polls first
         self.device_error: str | None = None  # force "expired_token" / "access_denied"
@@ -862,7 +863,7 @@ class _Handler(BaseHTTPRequestHandler):
         with hub._lock:
             hub.counters["device_codes"] += 1
             hub.devices[device_code] = {
-                "user_code": user_code, "client_id": fields["client_id"], "polls": 0,
+                "user_code": user_code, "client_id": fields["client_id"], "polls": 0, "pending": 0,
                 "approved_for": None, "denied": False, "consumed": False,
                 "expires_at": hub.now() + hub.device_expires_in}
         base = self._host_url()
@@ -892,9 +893,10 @@ class _Handler(BaseHTTPRequestHandler):
             else:
                 state["polls"] += 1
                 auto = hub.device_auto_approve
-                if state["approved_for"] is None and auto is not None and state["polls"] > auto:
+                if state["approved_for"] is None and auto is not None and state["pending"] >= auto:
                     state["approved_for"] = hub.device_user
                 error = "" if state["approved_for"] else "authorization_pending"
+                state["pending"] += bool(error)
             if not error:
                 state["consumed"] = True
                 user = state["approved_for"]
