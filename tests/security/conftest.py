@@ -32,7 +32,9 @@ from types import SimpleNamespace
 from typing import Callable
 
 import pytest
-from local_hub import LocalHub  # scripts/ is on sys.path (tests/conftest.py)
+from support import load_local_hub
+
+LocalHub = load_local_hub().LocalHub
 
 
 def _locate_helper() -> str:
