@@ -53,6 +53,7 @@ def _env(home: Path, extra: dict[str, str]) -> dict[str, str]:
 
 
 def _git(env: dict[str, str], *args: str, cwd: Path | None = None) -> str:
+    cwd = cwd or Path(env["HOME"])  # never inside a checkout: its config would apply
     proc = subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True,
                           timeout=120, check=False, stdin=subprocess.DEVNULL)
     if proc.returncode != 0:

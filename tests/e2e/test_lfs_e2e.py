@@ -47,16 +47,19 @@ def lfs_git(git_env, local_hub, monkeypatch: pytest.MonkeyPatch):
     git_env.env.update(PATH=os.environ["PATH"], HF_ENDPOINT=local_hub.url,
                        XDG_STATE_HOME=str(git_env.home / ".local" / "state"),
                        XDG_CACHE_HOME=str(git_env.home / ".cache"))
-    git_env.run("lfs", "install", "--skip-repo")
-    git_env.run("config", "--global", f"credential.{local_hub.url}.helper", "")
-    git_env.run("config", "--global", "--add", f"credential.{local_hub.url}.helper", "hf")
+    git_env.run("lfs", "install", "--skip-repo", cwd=git_env.home)
+    git_env.run("config", "--global", f"credential.{local_hub.url}.helper", "", cwd=git_env.home)
+    git_env.run("config", "--global", "--add", f"credential.{local_hub.url}.helper", "hf",
+                cwd=git_env.home)
     return git_env
 
 
 def git(g, *args: str, cwd: Path | None = None, check: bool = True, timeout: float = 60,
         env: dict | None = None) -> subprocess.CompletedProcess:
-    """git through the configured helper (never a terminal prompt: GIT_TERMINAL_PROMPT=0)."""
-    return g.run(*args, cwd=cwd, check=check, no_helper=False, timeout=timeout, extra_env=env)
+    """git through the configured helper (never a terminal prompt: GIT_TERMINAL_PROMPT=0), run
+    in the isolated HOME unless told otherwise: never inside this checkout."""
+    return g.run(*args, cwd=cwd or g.home, check=check, no_helper=False, timeout=timeout,
+                 extra_env=env)
 
 
 def add_lfs_file(g, work: Path, name: str = "weights.bin", size: int = SIZE) -> bytes:
@@ -139,7 +142,7 @@ def test_no_token_fails_without_prompting(lfs_git, local_hub, hub_token, tmp_pat
     tokens.delete_token()
     assert tokens.read_token_file() is None
     work = tmp_path / "work"
-    lfs_git.run("clone", "-q", str(local_hub.root / f"{REPO}.git"), str(work),
+    lfs_git.run("clone", "-q", str(local_hub.root / f"{REPO}.git"), str(work), cwd=tmp_path,
                 extra_env={"GIT_LFS_SKIP_SMUDGE": "1"})
     git(lfs_git, "remote", "set-url", "origin", f"{local_hub.url}/{REPO}", cwd=work)
     batches, seen = local_hub.count(BATCH), len(local_hub.request_details)
@@ -205,10 +208,10 @@ def alias_git(git_env, local_hub, local_hub_module, tmp_path, monkeypatch: pytes
     monkeypatch.delenv("HF_ENDPOINT", raising=False)
     git_env.env.update(settings)
     git_env.env.pop("HF_ENDPOINT", None)
-    git_env.run("lfs", "install", "--skip-repo")
+    git_env.run("lfs", "install", "--skip-repo", cwd=git_env.home)
     setup = subprocess.run([os.path.join(bin_dir, "git-credential-hf"), "setup"],
                            env=git_env.env, capture_output=True, text=True, timeout=60,
-                           check=False)
+                           check=False, cwd=git_env.home)
     assert setup.returncode == 0, setup.stderr
     assert "https://hf.co" in setup.stdout + setup.stderr
     return git_env
