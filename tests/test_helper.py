@@ -453,8 +453,8 @@ def test_erase_removes_the_token_when_whoami_answers_401(scripted) -> None:
 
 
 @pytest.mark.parametrize("error", [hub.HubUnavailableError("cannot reach x"), hub.RateLimitedError("429", 1.0)])
-def test_erase_could_not_verify_line_masks_the_token(error: hub.HubError, fake_hub: FakeHub) -> None:
-    fake_hub.error = error
+def test_erase_could_not_verify_line_masks_the_token(error: hub.HubError, patched_whoami: FakeHub) -> None:
+    patched_whoami.error = error
     tokens.save_token(TOKEN)
     code, _, err = run("erase", HUB + f"password={TOKEN}\n")
     assert code == 1
@@ -462,23 +462,23 @@ def test_erase_could_not_verify_line_masks_the_token(error: hub.HubError, fake_h
     assert_masked(err, TOKEN)
 
 
-def test_erase_still_valid_line_masks_the_token(fake_hub: FakeHub) -> None:
-    fake_hub.add(TOKEN, role="read")
+def test_erase_still_valid_line_masks_the_token(patched_whoami: FakeHub) -> None:
+    patched_whoami.add(TOKEN, role="read")
     tokens.save_token(TOKEN)
     code, _, err = run("erase", HUB + f"password={TOKEN}\n")
     assert code == 1 and err.startswith(f"{output.PREFIX}the token hf_****AAAA is still valid, so it was kept;")
     assert_masked(err, TOKEN)
-    assert fake_hub.calls == [TOKEN]
+    assert patched_whoami.calls == [TOKEN]
 
 
-def test_erase_removed_line_is_exact(fake_hub: FakeHub) -> None:
+def test_erase_removed_line_is_exact(patched_whoami: FakeHub) -> None:
     tokens.save_token(TOKEN)
     _, _, err = run("erase", HUB + f"password={TOKEN}\n")
     assert err == (f"{output.PREFIX}the Hub rejected the saved token hf_****AAAA; it was removed. "
                    "Log in again with: git-credential-hf login\n")
 
 
-def test_erase_that_cannot_delete_says_so_and_masks(fake_hub: FakeHub, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_erase_that_cannot_delete_says_so_and_masks(patched_whoami: FakeHub, monkeypatch: pytest.MonkeyPatch) -> None:
     tokens.save_token(TOKEN)
 
     def refuse(_token: str | None = None) -> bool:
@@ -492,16 +492,16 @@ def test_erase_that_cannot_delete_says_so_and_masks(fake_hub: FakeHub, monkeypat
     assert tokens.read_token_file() == TOKEN
 
 
-def test_store_refusal_lines_never_hold_the_password(fake_hub: FakeHub, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_store_refusal_lines_never_hold_the_password(patched_whoami: FakeHub, monkeypatch: pytest.MonkeyPatch) -> None:
     """Each of store's one-line refusals, exactly, and without the password it refused."""
-    fake_hub.add(READ, kind="org")
+    patched_whoami.add(READ, kind="org")
     code, _, err = run("store", HUB + f"password={READ}\n")
     assert code == 1
     assert err == f"{output.PREFIX}not saving the credential: it belongs to a 'org', not a user\n"
     assert READ not in err
     code, _, err = run("store", HUB + f"password={NEW}\n")
     assert code == 1 and err == f"{output.PREFIX}not saving the credential: rejected hf_****BBBB (401)\n"
-    fake_hub.add(NEW)
+    patched_whoami.add(NEW)
 
     def refuse(_token: str, _name: str | None = None) -> list[str]:
         raise tokens.TokenStoreError("cannot write /x/token: No space left on device")
@@ -513,33 +513,33 @@ def test_store_refusal_lines_never_hold_the_password(fake_hub: FakeHub, monkeypa
     assert NEW not in err
 
 
-def test_store_reports_named_copy_warnings_in_one_line(fake_hub: FakeHub, monkeypatch: pytest.MonkeyPatch) -> None:
-    fake_hub.add(NEW)
+def test_store_reports_named_copy_warnings_in_one_line(patched_whoami: FakeHub, monkeypatch: pytest.MonkeyPatch) -> None:
+    patched_whoami.add(NEW)
     monkeypatch.setattr(tokens, "save_token", lambda _t, _n=None: ["first", "second"])
     assert run("store", HUB + f"password={NEW}\n") == (1, b"", f"{output.PREFIX}first; second\n")
 
 
-def test_store_of_a_user_token_without_warnings_is_silent(fake_hub: FakeHub) -> None:
-    fake_hub.add(NEW, display="box")
+def test_store_of_a_user_token_without_warnings_is_silent(patched_whoami: FakeHub) -> None:
+    patched_whoami.add(NEW, display="box")
     assert run("store", HUB + f"username=u\npassword={NEW}\n") == (0, b"", "")
     assert tokens.read_token_file() == NEW and tokens.stored_tokens() == {"box": NEW}
 
 
-def test_store_and_erase_ignore_quiet_protocol_errors(fake_hub: FakeHub) -> None:
+def test_store_and_erase_ignore_quiet_protocol_errors(patched_whoami: FakeHub) -> None:
     tokens.save_token(TOKEN)
     for op in ("store", "erase"):
         assert run(op, "host=" + "a" * (2 * 64 * 1024) + "\n") == (0, b"", "")
-    assert fake_hub.calls == [] and tokens.read_token_file() == TOKEN
+    assert patched_whoami.calls == [] and tokens.read_token_file() == TOKEN
 
 
-def test_malformed_store_input_line_is_exact(fake_hub: FakeHub) -> None:
+def test_malformed_store_input_line_is_exact(patched_whoami: FakeHub) -> None:
     code, out, err = run("erase", HUB + "no-equals-sign\n")
     assert (code, out) == (1, b"")
     assert err == f"{output.PREFIX}ignoring malformed input: invalid credential line (no '=')\n"
 
 
-def test_a_message_with_a_newline_stays_one_line(fake_hub: FakeHub) -> None:
-    fake_hub.error = hub.HubUnavailableError("first\nsecond")
+def test_a_message_with_a_newline_stays_one_line(patched_whoami: FakeHub) -> None:
+    patched_whoami.error = hub.HubUnavailableError("first\nsecond")
     tokens.save_token(TOKEN)
     _, _, err = run("erase", HUB + f"password={TOKEN}\n")
     assert err.count("\n") == 1 and "first second" in err
@@ -555,7 +555,7 @@ class Streams:
     ("store", 1, f"{output.PREFIX}store failed: RuntimeError\n"),
     ("erase", 1, f"{output.PREFIX}erase failed: RuntimeError\n"),
 ])
-def test_main_turns_a_crash_into_one_line_without_the_token(op: str, code: int, err: str, fake_hub: FakeHub,
+def test_main_turns_a_crash_into_one_line_without_the_token(op: str, code: int, err: str, patched_whoami: FakeHub,
                                                              monkeypatch: pytest.MonkeyPatch,
                                                              capsys: pytest.CaptureFixture[str]) -> None:
     def crash(*_a: object) -> object:
@@ -576,12 +576,12 @@ def test_main_runs_the_operation_on_the_process_streams(monkeypatch: pytest.Monk
     assert stdout.buffer.getvalue() == f"username=hf_user\npassword={TOKEN}\n".encode()
 
 
-def test_erase_never_deletes_a_token_saved_while_it_asked_the_hub(fake_hub: FakeHub,
+def test_erase_never_deletes_a_token_saved_while_it_asked_the_hub(patched_whoami: FakeHub,
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """A login in another terminal replaces the token while erase waits for the Hub: the Hub's
     verdict is about the old token only, so the new one stays."""
     tokens.save_token(TOKEN)
-    real_whoami = fake_hub.whoami
+    real_whoami = patched_whoami.whoami
 
     def whoami_during_a_login(token: str, endpoint: str | None = None) -> dict:
         tokens.save_token(NEW)
