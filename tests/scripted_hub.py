@@ -32,7 +32,7 @@ class ScriptedHub:
                 pass
 
             def do_GET(self) -> None:
-                scripted.requests.append({k.lower(): v for k, v in self.headers.items()})
+                scripted.requests.append({"path": self.path, **{k.lower(): v for k, v in self.headers.items()}})
                 if scripted.silent:
                     scripted.stop.wait(30)
                     return

@@ -329,3 +329,33 @@ def test_only_a_global_or_scoped_repo_write_is_write() -> None:
     assert hub.can_write(info({"global": [], "scoped": [{"permissions": ["repo.content.read"]},
                                                         {"permissions": ["repo.write"]}]})) is True
     assert hub.can_write(info({"global": ["repo.writer"], "scoped": [{"permissions": ["x.repo.write"]}]})) is False
+
+
+@pytest.mark.parametrize("suffix", ["", "/", "//"])
+def test_the_request_goes_to_the_whoami_path_of_the_endpoint(scripted, suffix: str) -> None:
+    scripted.body = user_json()
+    hub.whoami(TOKEN, scripted.url + suffix)
+    assert scripted.requests[-1]["path"] == "/api/whoami-v2"
+
+
+def test_the_endpoint_path_is_kept(scripted, monkeypatch) -> None:
+    scripted.body = user_json()
+    monkeypatch.setenv("HF_ENDPOINT", scripted.url + "/mirrorX/")
+    hub.whoami(TOKEN)
+    assert scripted.requests[-1]["path"] == "/mirrorX/api/whoami-v2"
+
+
+def test_the_worker_is_a_daemon_thread(scripted, monkeypatch) -> None:
+    """An abandoned worker must never keep the process (git's helper) alive at exit."""
+    import threading
+
+    scripted.stall, scripted.body = True, user_json()
+    monkeypatch.setattr(hub, "TOTAL_TIMEOUT_S", 0.3)
+    monkeypatch.setattr(hub, "_abort", lambda response: None)  # leave it blocked, to look at it
+    with pytest.raises(hub.HubUnavailableError, match="too slow"):
+        hub.whoami(TOKEN, scripted.url)
+    workers = [t for t in threading.enumerate() if t.name == "git-credential-hf-whoami"]
+    assert workers and all(t.daemon for t in workers)
+    scripted.close()  # the server hangs up: the worker ends
+    for t in workers:
+        t.join(5)

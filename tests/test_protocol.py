@@ -210,3 +210,21 @@ def test_url_forms(data: bytes, expected: dict[str, object]) -> None:
 
 def test_format_round_trips_non_utf8_values() -> None:
     assert format_pairs([("path", "\udcff/\udcfe")]) == b"path=\xff/\xfe\n"
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    (b"host=a\0b\n", "NUL byte in input"),
+    (b"host\n", "invalid credential line (no '=')"),
+    (b"host=" + b"a" * MAX_LINE + b"\n", "line over 64 KiB"),
+    (b"k=v\n" * (MAX_INPUT // 4 + 1), "input over 1 MiB"),
+])
+def test_refusal_messages(data: bytes, message: str) -> None:
+    with pytest.raises(ProtocolError) as info:
+        parse_bytes(data)
+    assert str(info.value) == message
+
+
+def test_absent_fields_are_none_not_empty() -> None:
+    c = parse_bytes(b"protocol=https\nhost=hf.co\n")
+    assert (c.path, c.username, c.password, c.lists) == (None, None, None, {})
+    assert parse_bytes(b"password=\n").password == ""  # present but empty stays ""

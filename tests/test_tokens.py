@@ -542,3 +542,40 @@ def test_the_lock_is_taken_beside_the_real_token_file(tmp_path: Path, monkeypatc
     monkeypatch.setattr("filelock.FileLock.acquire", spy)
     tokens.save_token(TOKEN)
     assert seen == [str(target.parent / ".hf-token.lock")]
+
+
+def test_a_token_file_that_is_not_utf8_still_reads() -> None:
+    hf_home().mkdir(parents=True)
+    (hf_home() / "token").write_bytes(b"hf_\xff\xfeab\n")
+    assert tokens.read_token_file() == "hf_\ufffd\ufffdab"
+
+
+def test_a_big_token_file_read_in_short_reads_stops_at_exactly_64_kib(monkeypatch: pytest.MonkeyPatch) -> None:
+    hf_home().mkdir(parents=True)
+    (hf_home() / "token").write_bytes(b"a" * (64 * 1024 + 100))
+    real_read = os.read
+    monkeypatch.setattr(os, "read", lambda fd, n: real_read(fd, min(n, 7)))  # 65536 = 7 * 9362 + 2
+    assert tokens.read_token_file() == "a" * (64 * 1024)
+
+
+def test_a_folder_created_meanwhile_by_another_writer_is_fine(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Between "is there a folder?" and makedirs another process may create it."""
+    hf_home().mkdir(parents=True)
+    real_isdir = os.path.isdir
+    asked = []
+
+    def not_yet_the_first_time(p: object) -> bool:
+        if os.fspath(p) == str(hf_home()) and not asked:
+            asked.append(p)
+            return False  # "not there": then the other writer creates it
+        return real_isdir(p)
+
+    monkeypatch.setattr(os.path, "isdir", not_yet_the_first_time)
+    tokens.save_token(TOKEN)
+    assert asked and tokens.read_token_file() == TOKEN
+
+
+@pytest.mark.parametrize("name", ["XPS laptop", "box-X"])
+def test_names_with_x_are_usable(name: str) -> None:
+    assert tokens.save_token(TOKEN, name) == []
+    assert tokens.stored_tokens() == {name: TOKEN}
