@@ -570,3 +570,39 @@ def test_forget_asks_url_scoped_others_once_and_ours_only_once(tmp_path, monkeyp
     asked = gitconfig.forget_hub_credentials()
     assert asked == [other]
     assert log.read_text().splitlines() == ["ours", "other", "ours"]  # huggingface.co: both; hf.co: ours
+
+
+def test_run_git_without_arguments_names_plain_git():
+    with pytest.raises(gitconfig.GitError) as err:
+        gitconfig.run_git()
+    assert str(err.value).startswith("`git` failed: ")
+
+
+def test_run_git_keeps_bytes_that_are_not_utf8():
+    proc = gitconfig.run_git("-c", "alias.bytes=!printf 'a\\377b'", "bytes")
+    assert proc.stdout == "a\udcffb"
+
+
+def test_is_hf_helper_refuses_an_unparsable_command():
+    assert gitconfig.is_hf_helper("!'/opt/git-credential-hf") is False
+
+
+def test_setup_reads_only_the_global_config(ours, tmp_path, monkeypatch):
+    """A repository's own credential entries are not what setup wrote: they neither count as
+    done nor get reported."""
+    repo = tmp_path / "repo"
+    git("init", "-q", str(repo))
+    git("-C", str(repo), "config", "--add", f"credential.{URL}.helper", "")
+    git("-C", str(repo), "config", "--add", f"credential.{URL}.helper", ours)
+    monkeypatch.chdir(repo)
+    lines = gitconfig.setup()
+    assert values(f"credential.{URL}.helper") == ["", ours]
+    assert lines[0] == f'{URL}: set credential.{URL}.helper = "" then {ours} in {global_config()}'
+
+
+def test_setup_replaced_line_lists_only_foreign_helpers(ours):
+    for value in ("", "store", "hf", "cache"):
+        git("config", "--global", "--add", f"credential.{URL}.helper", value)
+    lines = gitconfig.setup()
+    assert lines[0] == (f'{URL}: set credential.{URL}.helper = "" then {ours} in {global_config()} '
+                        "(replaced: store, cache)")
