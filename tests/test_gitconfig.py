@@ -606,3 +606,40 @@ def test_setup_replaced_line_lists_only_foreign_helpers(ours):
     lines = gitconfig.setup()
     assert lines[0] == (f'{URL}: set credential.{URL}.helper = "" then {ours} in {global_config()} '
                         "(replaced: store, cache)")
+
+
+def test_setup_configures_the_second_url_when_the_first_is_done(ours):
+    gitconfig.setup()
+    git("config", "--global", "--unset-all", "credential.https://hf.co.helper")
+    lines = gitconfig.setup()
+    assert lines[0].endswith("; nothing changed")
+    assert lines[1].startswith('https://hf.co: set credential.https://hf.co.helper = "" then')
+    assert values("credential.https://hf.co.helper") == ["", ours]
+
+
+def test_memory_config_tracks_section_headers_like_a_file(ours):
+    memory = gitconfig.MemoryConfig()
+    memory.add("credential.helper", "generic")
+    gitconfig.setup(config=memory)
+    assert memory.sections == ["credential", f"credential.{URL}", "credential.https://hf.co"]
+    memory.add(f"credential.{URL}.username", "alice")  # same section: no second header
+    assert memory.sections.count(f"credential.{URL}") == 1
+    gitconfig.setup(unset=True, config=memory)
+    assert memory.sections == ["credential", f"credential.{URL}"]  # still holds username
+    assert memory.entries == [("credential.helper", "generic"), (f"credential.{URL}.username", "alice")]
+
+
+def test_memory_config_errors_like_git(ours):
+    with pytest.raises(gitconfig.GitError) as real:
+        gitconfig.GitConfig().unset_all("credential.x.helper")
+    with pytest.raises(gitconfig.GitError) as memory:
+        gitconfig.MemoryConfig().unset_all("credential.x.helper")
+    assert str(memory.value) == str(real.value) == "`git config` failed: exit code 5"
+
+
+def test_memory_config_reads_repository_entries_last(ours):
+    memory = gitconfig.MemoryConfig()
+    memory.local.append((f"credential.{URL}.helper", "local-one"))
+    memory.add(f"credential.{URL}.helper", "global-one")
+    assert gitconfig.helpers_for(URL, config=memory) == [("global-one", "<memory>"),
+                                                         ("local-one", "<memory:local>")]

@@ -466,7 +466,9 @@ def test_erase_still_valid_line_masks_the_token(patched_whoami: FakeHub) -> None
     patched_whoami.add(TOKEN, role="read")
     tokens.save_token(TOKEN)
     code, _, err = run("erase", HUB + f"password={TOKEN}\n")
-    assert code == 1 and err.startswith(f"{output.PREFIX}the token hf_****AAAA is still valid, so it was kept;")
+    assert code == 1 and err == (f"{output.PREFIX}the token hf_****AAAA is still valid, so it was kept; the "
+                                 "failure is likely a missing permission (e.g. a read token pushing, or no "
+                                 "access to this repository)\n")
     assert_masked(err, TOKEN)
     assert patched_whoami.calls == [TOKEN]
 

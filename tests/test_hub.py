@@ -359,3 +359,21 @@ def test_the_worker_is_a_daemon_thread(scripted, monkeypatch) -> None:
     scripted.close()  # the server hangs up: the worker ends
     for t in workers:
         t.join(5)
+
+
+def test_a_server_silent_past_the_deadline_is_abandoned_without_a_response(scripted, monkeypatch) -> None:
+    """No response object yet when the deadline passes: the abort has nothing to shut, quietly."""
+    scripted.silent = True
+    monkeypatch.setattr(hub, "TOTAL_TIMEOUT_S", 0.3)
+    with pytest.raises(hub.HubUnavailableError) as info:
+        hub.whoami(TOKEN, scripted.url)
+    assert str(info.value) == f"{scripted.url} is too slow (no answer within 0.3 s)"
+
+
+def test_abort_tolerates_a_response_without_a_socket() -> None:
+    import types
+
+    hub._abort(None)
+    hub._abort(types.SimpleNamespace())
+    hub._abort(types.SimpleNamespace(raw=types.SimpleNamespace()))
+    hub._abort(types.SimpleNamespace(raw=types.SimpleNamespace(connection=types.SimpleNamespace())))

@@ -723,3 +723,55 @@ def test_notebook_login_without_ipython_says_what_to_install(monkeypatch):
     with pytest.raises(ImportError) as err:
         git_credential_hf.notebook_login()
     assert str(err.value) == _login.NOTEBOOK_HINT
+
+
+def test_logout_line_names_both_default_hosts(monkeypatch, capsys):
+    monkeypatch.setattr(gitconfig, "forget_hub_credentials", lambda: [])
+    git_credential_hf.logout()
+    assert "git: asked every credential helper to forget huggingface.co, hf.co" in capsys.readouterr().out
+
+
+def test_a_fresh_login_result_reads_as_a_plain_success():
+    result = _login.LoginResult("alice", "laptop", "read")
+    assert result.lines() == [
+        "Token is valid (permission: read).",
+        f"Your token has been saved to {token_file()}",
+        f"It is stored as 'laptop' in {settings.stored_tokens_path()}",
+        "Login successful: logged in as alice.",
+    ]
+
+
+def test_login_with_token_defaults_leave_git_alone_and_accept_a_read_token(hub):
+    result = _login.login_with_token(READ)
+    assert result.git is None and result.git_error is None
+    assert not Path(os.environ["GIT_CONFIG_GLOBAL"]).exists()
+    assert token_file().read_text() == READ
+
+
+def test_notebook_login_widget_logs_in_with_what_was_typed(hub, monkeypatch):
+    from git_credential_hf import notebook
+
+    shown = []
+    display_module = types.ModuleType("IPython.display")
+    display_module.display = shown.append
+    monkeypatch.setitem(sys.modules, "IPython.display", display_module)
+    monkeypatch.setattr(notebook, "login_widget",
+                        lambda submit, endpoint, write_permission: (submit, endpoint, write_permission))
+    monkeypatch.setattr(gitconfig, "helper_command", lambda: "/x/bin/git-credential-hf")
+    git_credential_hf.notebook_login(write_permission=True)
+    ((submit, endpoint, write),) = shown
+    assert (endpoint, write) == (hub.url, True)
+    with pytest.raises(_login.LoginError, match="'write' token is required"):
+        submit(READ, False)
+    lines = submit(WRITE, True)
+    assert token_file().read_text() == WRITE
+    assert lines[-1] == "Login successful: logged in as alice."
+    assert any(line.startswith(f"git: {hub.url}: set") for line in lines)
+    assert_lines_masked("\n".join(lines))
+
+
+def test_notebook_login_shows_the_widget_by_default_even_when_logged_in(hub, monkeypatch):
+    shown = fake_notebook(monkeypatch)
+    tokens.save_token(WRITE, "laptop")
+    git_credential_hf.notebook_login()
+    assert shown == [("widget", False)]

@@ -151,3 +151,48 @@ def test_served_hosts_setup_urls_and_whoami_base_come_from_one_parse(monkeypatch
     assert settings.served_hosts() == endpoint.served_hosts() == (("http", "hub.local:8080"),)
     assert gitconfig.hub_urls() == endpoint.hub_urls() == ["http://Hub.Local:8080/base"]
     assert settings.endpoint() == endpoint.url
+
+
+# --- issue 14: tests that kill mutants (keep this block at the end of the file) ------------------
+
+
+@pytest.mark.parametrize(("url", "parts"), [
+    ("https:///x", ("https", None, None, "", "/x")),
+    ("https://?q", ("https", None, None, "", "?q")),
+    ("https://#f", ("https", None, None, "", "#f")),
+    ("https://@h/x", ("https", "", None, "h", "/x")),
+])
+def test_split_stops_at_a_separator_right_after_the_scheme(url, parts):
+    assert urls.split(url) == parts
+
+
+@pytest.mark.parametrize(("url", "path"), [
+    ("https://hf.co/a?b?c", ["a"]),
+    ("https://hf.co/a#b#c", ["a"]),
+    ("https://hf.co/a?b#c", ["a"]),
+])
+def test_match_parts_cuts_the_path_at_the_first_query_or_fragment(url, path):
+    assert urls.match_parts(url)[4] == path
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("hub.example", "HF_ENDPOINT 'hub.example' is not an http(s)://host[:port][/path] URL: it has no "
+                    "http:// or https:// scheme"),
+    ("https://me:pw@hub.example", "HF_ENDPOINT is not an http(s)://host[:port][/path] URL: it holds user "
+                                  "info or '@'"),
+])
+def test_endpoint_refusals_are_exact_and_never_echo_user_info(value, message):
+    with pytest.raises(urls.EndpointError) as info:
+        urls.parse_endpoint(value)
+    assert str(info.value) == message
+
+
+@pytest.mark.parametrize("path", ["/a%41b", "/%2F", "/x/%7e"])
+def test_endpoint_paths_with_good_escapes_are_accepted(path):
+    assert urls.parse_endpoint("https://hub.example" + path).url == "https://hub.example" + path
+
+
+@pytest.mark.parametrize("path", ["/a%4", "/a%", "/a%zz", "/a%4g"])
+def test_endpoint_paths_with_bad_escapes_are_refused(path):
+    with pytest.raises(urls.EndpointError, match="bad %-escape"):
+        urls.parse_endpoint("https://hub.example" + path)
