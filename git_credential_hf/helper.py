@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # typing costs milliseconds at start-up; annotations only
 
 DEFAULT_USERNAME = "hf_user"
 OPERATIONS = ("get", "store", "erase")
+MAX_TOKEN_LENGTH = 4096  # far above any Hub token (about 40 characters)
 
 
 def _whoami(token: str) -> dict[str, Any]:
@@ -36,10 +37,11 @@ class Context:
     - ``saved_token()``: the token file's token, or ``None``;
     - ``whoami(token)``: the Hub's answer, or a ``hub.HubError``;
     - ``save(token, name)``: make it active and named; returns warnings (``TokenStoreError``);
-    - ``delete(token)``: remove it if it is the saved one (``TokenStoreError``).
+    - ``delete(token)``: remove it if it is the saved one (``TokenStoreError``);
+    - ``named()``: the named copies, ``{name: token}`` (``TokenStoreError`` when unparsable).
     """
 
-    __slots__ = ("delete", "env_token", "save", "saved_token", "served", "whoami")
+    __slots__ = ("delete", "env_token", "named", "save", "saved_token", "served", "whoami")
 
     def __init__(
         self,
@@ -49,6 +51,7 @@ class Context:
         whoami: Callable[[str], dict[str, Any]] | None = None,
         save: Callable[[str, str | None], list[str]] | None = None,
         delete: Callable[[str], object] | None = None,
+        named: Callable[[], dict[str, str]] | None = None,
     ) -> None:
         # Looked up at call time, so a long-lived process sees the current modules' functions.
         self.served = served or (lambda: settings.served_hosts())
@@ -57,6 +60,7 @@ class Context:
         self.whoami = whoami or _whoami
         self.save = save or (lambda token, name: tokens.save_token(token, name))
         self.delete = delete or (lambda token: tokens.delete_token(token))
+        self.named = named or (lambda: tokens.stored_tokens())
 
     def serves(self, cred: protocol.Credential) -> bool:
         if not cred.protocol or not cred.host:
@@ -80,14 +84,23 @@ def get(cred: protocol.Credential, ctx: Context | None = None) -> list[tuple[str
 
 
 def store(cred: protocol.Credential, ctx: Context | None = None) -> str | None:
-    """Adopt a password git found to work. Returns a one-line problem, or ``None``."""
+    """Adopt a password git found to work, but never in place of a token that still works.
+
+    git runs ``store`` after any successful authentication, including one whose credentials
+    came from the URL (``https://mallory:<token>@huggingface.co/…`` in a submodule or a copied
+    command): adopting every working password would log the user in as someone else, for git
+    and huggingface_hub alike. So the password becomes the active token only when no token is
+    saved, or when the Hub confirms the saved one is dead (401); and it never replaces a named
+    copy that holds another token. Returns a one-line problem or note, or ``None``.
+    """
     ctx = ctx or Context()
     if not ctx.serves(cred) or not cred.password:
         return None
     if ctx.env_token():
         return None  # the environment decides; the cache is not ours to change then
     password = cred.password
-    if password == ctx.saved_token():
+    saved = ctx.saved_token()
+    if password == saved:
         return None  # the common case: git confirms the token we gave it
     from . import hub
 
@@ -97,11 +110,35 @@ def store(cred: protocol.Credential, ctx: Context | None = None) -> str | None:
         return f"not saving the credential: {e}"
     if info.get("type") != "user":
         return f"not saving the credential: it belongs to a {info.get('type')!r}, not a user"
+    if saved:
+        try:
+            if len(saved) > MAX_TOKEN_LENGTH:  # a corrupt file: no Hub token is that long
+                raise hub.MalformedTokenError("too long to be a token")
+            ctx.whoami(saved)
+        except (hub.InvalidTokenError, hub.MalformedTokenError):
+            pass  # the saved token is dead (401) or cannot be one: the working one takes over
+        except hub.HubError as e:
+            return (f"kept the active token {output.mask(saved)} and did not save the other "
+                    f"credential git used: the active one could not be checked ({e})")
+        else:
+            return (f"kept the active token {output.mask(saved)}: it still works. git "
+                    f"authenticated with another credential ({output.mask(password)}, e.g. from "
+                    "the URL); to switch to it: git-credential-hf login")
+    name: str | None = hub.token_name(info)
+    notes = []
     try:
-        warnings = ctx.save(password, hub.token_name(info))
+        holder = ctx.named().get(name)
+    except tokens.TokenStoreError:
+        holder = None  # unparsable: save_token leaves it alone and says so
+    if holder is not None and holder != password:
+        notes.append(f"the named copy {name!r} holds another token and was kept; the new token "
+                     "is the active one, without a named copy")
+        name = None
+    try:
+        notes += ctx.save(password, name)
     except tokens.TokenStoreError as e:
         return f"not saving the credential: {e}"
-    return "; ".join(warnings) or None
+    return "; ".join(notes) or None
 
 
 def erase(cred: protocol.Credential, ctx: Context | None = None) -> str | None:

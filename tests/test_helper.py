@@ -84,7 +84,7 @@ class Memory:
     def context(self) -> helper.Context:
         return helper.Context(served=lambda: self.served, env_token=lambda: self.env,
                               saved_token=lambda: self.saved, whoami=self.hub.whoami,
-                              save=self.save, delete=self.delete)
+                              save=self.save, delete=self.delete, named=lambda: self.named)
 
 
 @pytest.fixture
@@ -178,7 +178,38 @@ def test_store_new_valid_token_is_saved_and_named(mem: Memory) -> None:
     mem.hub.add(NEW, display="ci-box")
     mem.saved = TOKEN
     assert run("store", HUB + f"password={NEW}\n", mem.context()) == (0, b"", "")
-    assert (mem.saved, mem.named, mem.hub.calls) == (NEW, {"ci-box": NEW}, [NEW])
+    assert (mem.saved, mem.named, mem.hub.calls) == (NEW, {"ci-box": NEW}, [NEW, TOKEN])
+
+
+@pytest.mark.parametrize("saved_state", ["valid", "offline"])
+def test_store_never_replaces_a_saved_token_the_hub_did_not_reject(mem: Memory,
+                                                                   saved_state: str) -> None:
+    """Issue 9: URL credentials that worked (another account) must not swap the account."""
+    mem.hub.add(NEW, name="mallory", display="laptop")
+    mem.saved, mem.named = TOKEN, {"laptop": TOKEN}
+    if saved_state == "valid":
+        mem.hub.add(TOKEN, name="alice", display="laptop")
+    else:
+        original = mem.hub.whoami
+
+        def flaky(token: str) -> dict:
+            if token == TOKEN:
+                raise hub.HubUnavailableError("cannot reach https://huggingface.co")
+            return original(token)
+
+        mem.hub.whoami = flaky
+    code, out, err = run("store", HUB + f"username=mallory\npassword={NEW}\n", mem.context())
+    assert (code, out, err.count("\n")) == (1, b"", 1)
+    assert "kept the active token" in err and NEW not in err and TOKEN not in err
+    assert (mem.saved, mem.named) == (TOKEN, {"laptop": TOKEN})
+
+
+def test_store_adopts_but_never_overwrites_a_named_copy_of_another_token(mem: Memory) -> None:
+    mem.hub.add(NEW, display="laptop")
+    mem.saved, mem.named = None, {"laptop": TOKEN}
+    code, _out, err = run("store", HUB + f"password={NEW}\n", mem.context())
+    assert code == 1 and "'laptop' holds another token" in err
+    assert (mem.saved, mem.named) == (NEW, {"laptop": TOKEN})
 
 
 def test_store_writes_the_real_token_files(fake_hub: FakeHub) -> None:
@@ -187,7 +218,7 @@ def test_store_writes_the_real_token_files(fake_hub: FakeHub) -> None:
     assert run("store", HUB + f"password={NEW}\n") == (0, b"", "")
     assert tokens.read_token_file() == NEW
     assert tokens.stored_tokens() == {"ci-box": NEW}
-    assert fake_hub.calls == [NEW]
+    assert fake_hub.calls == [NEW, TOKEN]  # TOKEN, the saved one, is unknown to the Hub: 401
 
 
 def test_store_names_by_account_without_display_name(mem: Memory) -> None:

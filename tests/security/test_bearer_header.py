@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 
-SHAPE = pytest.mark.xfail(strict=True, reason="fixed by shape (urls: one endpoint parse)")
 LIFECYCLE = pytest.mark.xfail(strict=True, reason="fixed by lifecycle (hub: auth= hook)")
 
 
@@ -46,7 +45,6 @@ def test_netrc_does_not_replace_the_bearer_token(sec, fake_hub, tmp_path) -> Non
     assert fake_hub.requests and all(auth == f"Bearer {token}" for _p, auth in fake_hub.requests)
 
 
-@SHAPE
 def test_endpoint_userinfo_is_refused_and_never_echoed(sec, fake_hub, tmp_path) -> None:
     secret = "Qx7-uSr1nfo-Zk4w9"
     sec.register_secret(secret)
@@ -65,7 +63,6 @@ def test_endpoint_userinfo_is_refused_and_never_echoed(sec, fake_hub, tmp_path) 
     assert fake_hub.requests == []
 
 
-@SHAPE
 @pytest.mark.parametrize("shape", ["{a}\\@{b}", "{a}\\\\@{b}", "{a}%5C@{b}", "{a}\t@{b}",
                                    "{a}#@{b}", "{a}?@{b}"],
                          ids=["backslash", "two-backslashes", "pct-5c", "tab", "hash", "query"])
