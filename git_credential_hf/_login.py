@@ -122,7 +122,7 @@ class LoginResult:
                 f"Git not configured: {self.git_error}. The token is saved; run "
                 "`git-credential-hf setup` once git works."
             )
-        out += [f"git: {line}" for line in self.git or []]
+        out += [f"git: {output.mask_secrets(line)}" for line in self.git or []]
         out.append(f"Login successful: logged in as {self.account}.")
         if self.env_override:
             out.append(
@@ -307,7 +307,7 @@ def logout() -> None:
         print(f"Could not ask git to forget Hub credentials: {e}")
     else:
         hosts = ", ".join(h for _p, h in settings.served_hosts())
-        via = f" (also asked: {', '.join(others)})" if others else ""
+        via = f" (also asked: {output.mask_secrets(', '.join(others))})" if others else ""
         print(f"git: asked every credential helper to forget {hosts}{via}")
     from_env = settings.env_token()
     if from_env:

@@ -17,20 +17,11 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
 
-def _scrub(message: str, args: list[str]) -> str:
-    """argparse echoes what the user typed ("unrecognized arguments: hf_…"); a misplaced token
-    must not reach the terminal, so every value the user passed (8+ characters: shorter ones
-    are not tokens, and masking them would garble the message) is shown masked."""
-    values = set()
-    for arg in args:
-        name, eq, value = arg.partition("=")
-        if eq and name.startswith("-"):
-            values.add(value)
-        elif not arg.startswith("-") or len(arg) > 24:
-            values.add(arg)
-    for value in sorted((v for v in values if len(v) >= 8), key=len, reverse=True):
-        message = message.replace(value, output.mask(value))
-    return message
+def _scrub(message: str) -> str:
+    """argparse echoes what the user typed ("unrecognized arguments: hf_…"): a misplaced token
+    must not reach the terminal. Only token-shaped values are masked, so a plain typo still
+    reads as what it is ("unrecognized arguments: extra")."""
+    return output.mask_secrets(message)
 
 
 # One row per subcommand: (name, help, description, options, handler). Options are
@@ -54,7 +45,7 @@ def _parser(args: list[str]):
 
     class Parser(argparse.ArgumentParser):
         def error(self, message: str):  # one line instead of usage + error; no echoed secret
-            message = _scrub(message, args)
+            message = _scrub(message)
             where = self.prog.partition(" ")[2]  # the subcommand, if any
             self.exit(2, f"{PREFIX}{where + ': ' if where else ''}{message} (see --help)\n")
 
@@ -183,7 +174,7 @@ def _cmd_setup(ns) -> int:
 
     try:
         for line in gitconfig.setup(unset=ns.unset):
-            print(f"git: {line}")
+            print(f"git: {output.mask_secrets(line)}")  # other helpers' values may hold one
     except gitconfig.GitError as e:
         return fail(f"setup failed: {e}")
     return 0
@@ -227,10 +218,10 @@ def status_report(config=None) -> StatusReport:
 
 def render_status(report: StatusReport) -> int:
     """Print ``report``: its lines on stdout, its problems one line each on stderr."""
-    for label, text in report.lines:
-        print(f"{label + ':':<9} {text}")
+    for label, text in report.lines:  # helper values others wrote may hold a secret
+        print(f"{label + ':':<9} {output.mask_secrets(text)}")
     for problem in report.problems:
-        fail(problem)
+        fail(output.mask_secrets(problem))
     if report.problems:
         return 1
     print(f"ok:       git will authenticate to {report.endpoint} with this helper")

@@ -29,7 +29,7 @@ def test_helper_values_holding_secrets_are_masked_everywhere(sec, fake_hub, tmp_
     env = {**fake_hub.env(), "HOME": str(home), "GIT_CONFIG_GLOBAL": str(home / ".gitconfig"),
            "HF_HOME": str(home / "hf"), "GIT_CONFIG_NOSYSTEM": "1"}
     git_env = {**os.environ, **env}
-    generic = f"!f() {{ echo username=ci; echo password={ci_token}; }}; f"
+    generic = f"!f() {{ t={ci_token}; echo username=ci; echo password=$t; }}; f"
     scoped = f"!f() {{ test $1 = get && echo password={PLAIN_SECRET}; }}; f"
     _git_config(git_env, "--add", "credential.helper", generic)
     _git_config(git_env, "--add", f"credential.{fake_hub.url}.helper", scoped)

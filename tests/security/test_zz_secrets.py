@@ -128,7 +128,7 @@ def test_helper_crash_message_holds_no_token(sec, monkeypatch) -> None:
     """An unexpected exception in store/erase is reduced to its type name on stderr."""
     token = sec.make_token("sec-crash")
 
-    def boom(cred):
+    def boom(cred, ctx=None):
         raise RuntimeError(f"boom with {cred.password}")
 
     monkeypatch.setattr(helper, "store", boom)
