@@ -114,8 +114,10 @@ def test_exception_messages_and_tracebacks_are_masked(sec, fake_hub, make_hub) -
             chain.append(seen)
             seen = seen.__cause__ or seen.__context__
         texts = [str(e) for e in chain] + [repr(e) for e in chain]
-        texts.append("".join(traceback.format_exception(error)))
-        texts.append("".join(traceback.format_exception(error, chain=True)))
+        # the three-argument form: Python 3.9 has no format_exception(error)
+        parts = (type(error), error, error.__traceback__)
+        texts.append("".join(traceback.format_exception(*parts, chain=False)))
+        texts.append("".join(traceback.format_exception(*parts, chain=True)))
         for text in texts:
             assert not any(s in text for s in secrets), f"{type(error).__name__}: {text[:300]}"
             assert not sec.find_leaks(text)
