@@ -327,13 +327,13 @@ def _ensure_dir(folder: str) -> None:
         raise TokenStoreError(f"cannot create {folder}: {e.strerror or e}") from None
 
 
-def _atomic_write(path: str, data: bytes) -> None:
+def _check_target(path: str) -> str:
+    """The real path a write of ``path`` would replace, its folder created; raises
+    ``TokenStoreError`` when it is something a token write must not replace."""
     import stat
-    import tempfile
 
     path = _real(path)
-    folder = os.path.dirname(path)
-    _ensure_dir(folder)
+    _ensure_dir(os.path.dirname(path))
     try:
         mode = os.stat(path).st_mode
     except OSError:
@@ -342,6 +342,14 @@ def _atomic_write(path: str, data: bytes) -> None:
         raise TokenStoreError(f"{path} is a directory, not a token file")
     if mode is not None and not stat.S_ISREG(mode):  # e.g. a link to /dev/null: never replaced
         raise TokenStoreError(f"{path} is not a regular file; left as it is")
+    return path
+
+
+def _atomic_write(path: str, data: bytes) -> None:
+    import tempfile
+
+    path = _check_target(path)
+    folder = os.path.dirname(path)
     _sweep(path)
     try:
         fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(path), dir=folder)
@@ -506,6 +514,8 @@ def save_token(
         raise TokenStoreError("an OAuth token needs a name to keep its refresh token under")
     warnings: list[str] = []
     with locked():
+        if activate:  # a token file that cannot be replaced stops the save before any write
+            _check_target(settings.token_path())
         if name is not None:
             path = settings.stored_tokens_path()
             try:
