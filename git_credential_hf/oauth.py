@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import time
 
-from . import hub, settings
+from . import hub, settings, tokens
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -308,3 +308,92 @@ def oidc_token(endpoint: str | None = None, total_timeout: float | None = None
     if total_timeout is not None:
         remaining = max(0.5, total_timeout - (time.monotonic() - started))
     return exchange(id_token, resource, base, remaining), minted
+
+
+# --- refreshing a stored login ---------------------------------------------------------------
+
+REFRESH_BUDGET_S = 15.0  # the most a refresh may add to one `get`: lock wait and network
+LOCK_SHARE_S = 7.0  # of which waiting for another process's refresh
+
+NONE = "none"  # not an OAuth token (no section with OAuth fields): nothing to do
+FRESH = "fresh"  # not due
+REFRESHED = "refreshed"  # we refreshed it
+ADOPTED = "adopted"  # another process had refreshed it: its result is served
+TRANSIENT = "transient"  # could not refresh now (network, lock, disk): the old token is served
+DEAD = "dead"  # invalid_grant: the refresh token is dead, a new login is needed
+
+
+class Refresh:
+    """What ``refresh_if_due`` did: ``state``, the ``token`` to serve, its ``expires_at``,
+    whether a refresh token is present, and a one-line ``problem`` (never a token)."""
+
+    __slots__ = ("expires_at", "has_refresh", "name", "problem", "state", "token")
+
+    def __init__(self, state: str, token: str, expires_at: int | None = None,
+                 has_refresh: bool = False, name: str | None = None,
+                 problem: str | None = None) -> None:
+        self.state = state
+        self.token = token
+        self.expires_at = expires_at
+        self.has_refresh = has_refresh
+        self.name = name
+        self.problem = problem
+
+    def __repr__(self) -> str:
+        return f"Refresh({self.state}, expires_at={self.expires_at}, name={self.name!r})"
+
+
+def refresh_if_due(token: str, *, force: bool = False, budget: float = REFRESH_BUDGET_S,
+                   endpoint: str | None = None, now: float | None = None) -> Refresh:
+    """Refresh the stored login holding ``token`` (the token file's) when fewer than 24 h
+    remain, or always with ``force`` (``erase``: the Hub just rejected it), as
+    huggingface_hub does: under its ``<stored_tokens>.lock`` (and ours), re-read, adopt a
+    refresh another process made, else call the Hub and save the new access token, the new
+    (or kept) refresh token and ``expires_at`` in that section, and in the token file if it
+    still holds ``token``. Bounded by ``budget`` seconds in all. Never raises."""
+    found = tokens.oauth_section(token)
+    if found is None:
+        return Refresh(NONE, token)
+    name, fields = found
+    refresh_token = fields.get("refresh_token")
+    expires = tokens.expires_at(fields)
+    if refresh_token is None or not (force or is_due(expires, now)):
+        return Refresh(FRESH, token, expires, refresh_token is not None, name)
+    started = time.monotonic()
+    try:
+        with tokens.locked(timeout=min(LOCK_SHARE_S, budget)):
+            return _refresh_locked(token, name, budget - (time.monotonic() - started), endpoint)
+    except tokens.TokenStoreError as e:  # locked by a slow peer, unreadable, unwritable
+        current = tokens.read_token_file()
+        if current and current != token:  # a peer finished meanwhile: serve its token
+            found = tokens.oauth_section(current)
+            expires = tokens.expires_at(found[1]) if found else None
+            return Refresh(ADOPTED, current, expires, True, name)
+        return Refresh(TRANSIENT, token, expires, True, name, f"could not refresh: {e}")
+
+
+def _refresh_locked(token: str, name: str, remaining: float, endpoint: str | None) -> Refresh:
+    fields = tokens.stored_sections().get(name, {})
+    held = fields.get("hf_token")
+    if held != token:
+        if not held:  # the login was removed meanwhile (logout): nothing to refresh
+            return Refresh(TRANSIENT, token, None, False, name, "the login was removed")
+        return Refresh(ADOPTED, held, tokens.expires_at(fields),
+                       "refresh_token" in fields, name)
+    refresh_token = fields.get("refresh_token")
+    expires = tokens.expires_at(fields)
+    if refresh_token is None:
+        return Refresh(FRESH, token, expires, False, name)
+    try:
+        answer = refresh(refresh_token, endpoint, total_timeout=max(0.5, remaining))
+    except OAuthError as e:
+        if e.code == INVALID_GRANT:
+            return Refresh(DEAD, token, expires, True, name, str(e))
+        return Refresh(TRANSIENT, token, expires, True, name, str(e))
+    except hub.HubUnavailableError as e:
+        return Refresh(TRANSIENT, token, expires, True, name, str(e))
+    tokens.save_token(answer.access_token, name,
+                      refresh_token=answer.refresh_token or refresh_token,
+                      expires_at=answer.expires_at, activate=False)
+    tokens.replace_active(token, answer.access_token)
+    return Refresh(REFRESHED, answer.access_token, answer.expires_at, True, name)

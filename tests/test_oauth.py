@@ -221,3 +221,113 @@ def test_github_minting_needs_its_variables(monkeypatch) -> None:
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
     with pytest.raises(oauth.OIDCError, match="id-token: write"):
         oauth.oidc_token()
+
+
+# --- refresh_if_due over the real token cache -------------------------------------------------
+
+from git_credential_hf import tokens  # noqa: E402
+
+OLD = "hf_oauth_" + "o" * 30
+NEW = "hf_oauth_" + "n" * 30
+
+
+def _login(expires_at: int, refresh: str | None = REFRESH) -> None:
+    tokens.save_token("hf_" + "p" * 34, "plain", activate=False)
+    if refresh is None:
+        tokens.save_token(OLD, "oauth-alice", expires_at=expires_at)
+    else:
+        tokens.save_token(OLD, "oauth-alice", refresh_token=refresh, expires_at=expires_at)
+
+
+def test_not_due_makes_no_call(script) -> None:
+    import time
+
+    _login(int(time.time()) + 2 * 86400)
+    s = script()
+    got = oauth.refresh_if_due(OLD)
+    assert (got.state, got.token, got.has_refresh) == (oauth.FRESH, OLD, True)
+    assert s.calls == []
+
+
+def test_plain_token_is_not_oauth(script) -> None:
+    tokens.save_token(OLD, "plain")
+    assert oauth.refresh_if_due(OLD).state == oauth.NONE
+
+
+def test_due_refresh_saves_everything(script) -> None:
+    import time
+
+    _login(int(time.time()) + 3600)
+    s = script((200, {"access_token": NEW, "refresh_token": ROTATED, "expires_in": 2592000}))
+    got = oauth.refresh_if_due(OLD)
+    assert (got.state, got.token) == (oauth.REFRESHED, NEW)
+    assert s.calls[0]["data"]["refresh_token"] == REFRESH
+    assert 0 < s.calls[0]["timeout"] <= oauth.REFRESH_BUDGET_S
+    fields = tokens.stored_sections()["oauth-alice"]
+    assert fields["hf_token"] == NEW and fields["refresh_token"] == ROTATED
+    assert abs(int(fields["expires_at"]) - (time.time() + 2592000)) < 60
+    assert tokens.read_token_file() == NEW
+    assert tokens.stored_sections()["plain"] == {"hf_token": "hf_" + "p" * 34}
+
+
+def test_refresh_keeps_the_refresh_token_when_not_rotated(script) -> None:
+    _login(1)
+    script((200, {"access_token": NEW, "expires_in": 60}))
+    assert oauth.refresh_if_due(OLD).state == oauth.REFRESHED
+    assert tokens.stored_sections()["oauth-alice"]["refresh_token"] == REFRESH
+
+
+def test_a_switch_made_meanwhile_is_kept(script, monkeypatch) -> None:
+    _login(1)
+    tokens.save_token("hf_" + "s" * 34, "other")  # the user switched: the file holds another
+    script((200, {"access_token": NEW, "expires_in": 60}))
+    assert oauth.refresh_if_due(OLD).state == oauth.REFRESHED
+    assert tokens.read_token_file() == "hf_" + "s" * 34
+
+
+def test_adopts_another_processs_refresh(script, monkeypatch) -> None:
+    _login(1)
+    real = tokens.stored_sections
+
+    def peer_refreshed_meanwhile():
+        tokens.save_token(NEW, "oauth-alice", refresh_token=ROTATED, expires_at=2_000_000_000)
+        monkeypatch.setattr(tokens, "stored_sections", real)
+        return real()
+
+    monkeypatch.setattr(tokens, "stored_sections", peer_refreshed_meanwhile)
+    s = script()
+    got = oauth.refresh_if_due(OLD)
+    assert (got.state, got.token, got.expires_at) == (oauth.ADOPTED, NEW, 2_000_000_000)
+    assert s.calls == []
+
+
+def test_invalid_grant_is_dead_and_keeps_everything(script) -> None:
+    _login(1)
+    before = tokens.stored_sections()
+    script((400, {"error": "invalid_grant"}))
+    got = oauth.refresh_if_due(OLD)
+    assert (got.state, got.token) == (oauth.DEAD, OLD)
+    assert tokens.stored_sections() == before and tokens.read_token_file() == OLD
+
+
+def test_network_failure_serves_the_old_token(script) -> None:
+    _login(1)
+    script(hub.HubUnavailableError("cannot reach"))
+    got = oauth.refresh_if_due(OLD)
+    assert (got.state, got.token) == (oauth.TRANSIENT, OLD)
+
+
+def test_force_refreshes_a_token_not_yet_due(script) -> None:
+    import time
+
+    _login(int(time.time()) + 20 * 86400)
+    script((200, {"access_token": NEW, "expires_in": 60}))
+    assert oauth.refresh_if_due(OLD, force=True).state == oauth.REFRESHED
+
+
+def test_no_refresh_token_never_calls(script) -> None:
+    _login(1, refresh=None)
+    s = script()
+    got = oauth.refresh_if_due(OLD, force=True)
+    assert (got.state, got.has_refresh, got.expires_at) == (oauth.FRESH, False, 1)
+    assert s.calls == []
