@@ -140,7 +140,10 @@ def login_with_token(
     token, info = _validate(token, write_permission)
     result = LoginResult(info["name"], hub.token_name(info), hub.token_role(info))
     try:
-        result.warnings = tokens.save_token(token, result.token_name)
+        try:
+            result.warnings = tokens.save_token(token, result.token_name)
+        except tokens.UnusableNameError as e:  # checked before anything was written
+            result.warnings = [f"{e}; named copy skipped", *tokens.save_token(token)]
     except tokens.TokenStoreError as e:
         raise LoginError(f"token not saved: {e}") from None
     if add_to_git_credential:
