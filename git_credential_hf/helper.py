@@ -37,7 +37,8 @@ class Context:
     - ``saved_token()``: the token file's token, or ``None``;
     - ``whoami(token)``: the Hub's answer, or a ``hub.HubError``;
     - ``save(token, name)``: make it active and named; returns warnings (``TokenStoreError``);
-    - ``delete(token)``: remove it if it is the saved one (``TokenStoreError``);
+    - ``delete(token)``: stop it being the active token if it is the saved one, keeping its
+      named copies (``TokenStoreError``);
     - ``named()``: the named copies, ``{name: token}`` (``TokenStoreError`` when unparsable).
     """
 
@@ -58,8 +59,11 @@ class Context:
         self.env_token = env_token or (lambda: settings.env_token())
         self.saved_token = saved_token or (lambda: tokens.read_token_file())
         self.whoami = whoami or _whoami
-        self.save = save or (lambda token, name: tokens.save_token(token, name))
-        self.delete = delete or (lambda token: tokens.delete_token(token))
+        # store never overwrites a named copy of another token (checked again under the lock)
+        self.save = save or (lambda token, name: tokens.save_token(token, name, replace=False))
+        # erase on a 401 clears the active token only: a transient fault must not cost the
+        # named copy (huggingface_hub's `switch` can bring it back)
+        self.delete = delete or (lambda token: tokens.forget_active(token))
         self.named = named or (lambda: tokens.stored_tokens())
 
     def serves(self, cred: protocol.Credential) -> bool:
@@ -142,7 +146,8 @@ def store(cred: protocol.Credential, ctx: Context | None = None) -> str | None:
 
 
 def erase(cred: protocol.Credential, ctx: Context | None = None) -> str | None:
-    """git says the token failed. Remove it only when the Hub confirms it is invalid."""
+    """git says the token failed. Clear it as the active token only when the Hub confirms it is
+    invalid (401); its named copies stay."""
     ctx = ctx or Context()
     if not ctx.serves(cred) or not cred.password:
         return None
@@ -159,9 +164,17 @@ def erase(cred: protocol.Credential, ctx: Context | None = None) -> str | None:
             ctx.delete(saved)
         except tokens.TokenStoreError as e:
             return f"the Hub rejected the saved token {shown} but {e}"
+        try:
+            names = sorted(n for n, t in ctx.named().items() if t == saved)
+        except tokens.TokenStoreError:
+            names = []
+        kept = ""
+        if names:
+            kept = (f"; its named copy {names[0]!r} was kept (if the Hub was wrong, bring it back "
+                    f"with: hf auth switch --token-name {names[0]})")
         return (
-            f"the Hub rejected the saved token {shown}; it was removed. "
-            "Log in again with: git-credential-hf login"
+            f"the Hub rejected the saved token {shown} (401): it is no longer the active token"
+            f"{kept}. Log in again with: git-credential-hf login"
         )
     except hub.HubError as e:
         return f"kept the saved token {shown}: could not verify it ({e})"

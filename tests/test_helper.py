@@ -74,11 +74,10 @@ class Memory:
             self.named[name] = token
         return []
 
-    def delete(self, token: str) -> bool:
+    def delete(self, token: str) -> bool:  # tokens.forget_active: named copies stay
         if self.saved != token:
             return False
         self.saved = None
-        self.named = {k: v for k, v in self.named.items() if v != token}
         return True
 
     def context(self) -> helper.Context:
@@ -258,22 +257,24 @@ def test_store_other_host_is_ignored(mem: Memory) -> None:
     assert mem.hub.calls == [] and mem.saved is None
 
 
-def test_erase_revoked_token_is_removed(mem: Memory) -> None:
+def test_erase_revoked_token_stops_being_active_and_its_named_copy_stays(mem: Memory) -> None:
+    """Issue 9: one 401 (maybe a transient Hub fault) clears the active token only."""
     mem.saved, mem.named = TOKEN, {"ci": NEW, "laptop": TOKEN}  # TOKEN unknown to the Hub: revoked
     code, out, err = run("erase", HUB + f"password={TOKEN}\n", mem.context())
     assert code == 1 and out == b""
-    assert "removed" in err and "git-credential-hf login" in err and err.count("\n") == 1
+    assert "no longer the active token" in err and "git-credential-hf login" in err
+    assert "'laptop' was kept" in err and err.count("\n") == 1
     assert TOKEN not in err and tokens.mask(TOKEN) in err
-    assert (mem.saved, mem.named) == (None, {"ci": NEW})
+    assert (mem.saved, mem.named) == (None, {"ci": NEW, "laptop": TOKEN})
 
 
-def test_erase_removes_the_real_token_files(fake_hub: FakeHub) -> None:
+def test_erase_clears_the_real_token_file_and_keeps_named_copies(fake_hub: FakeHub) -> None:
     tokens.save_token(NEW, "ci")
     tokens.save_token(TOKEN, "laptop")  # not known to the fake hub: revoked
     code, _out, err = run("erase", HUB + f"password={TOKEN}\n")
-    assert code == 1 and "removed" in err
+    assert code == 1 and "no longer the active token" in err and "'laptop' was kept" in err
     assert tokens.read_token_file() is None
-    assert tokens.stored_tokens() == {"ci": NEW}
+    assert tokens.stored_tokens() == {"ci": NEW, "laptop": TOKEN}
 
 
 def test_erase_valid_token_is_kept_and_explained(mem: Memory) -> None:

@@ -16,8 +16,6 @@ from pathlib import Path
 
 import pytest
 
-LIFECYCLE = pytest.mark.xfail(strict=True, reason="fixed by lifecycle (hub: auth= hook)")
-
 
 def _netrc_home(tmp_path: Path, host: str) -> Path:
     home = tmp_path / "netrc-home"
@@ -28,7 +26,6 @@ def _netrc_home(tmp_path: Path, host: str) -> Path:
     return home
 
 
-@LIFECYCLE
 def test_netrc_does_not_replace_the_bearer_token(sec, fake_hub, tmp_path) -> None:
     sec.register_secret("Nt9-stAle-Pw4vX2")
     token = sec.make_token("netrc-valid")
