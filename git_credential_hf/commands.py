@@ -93,6 +93,11 @@ def run(args: list[str]) -> int:
         settings.endpoint_info()
     except settings.EndpointError as e:
         return fail(str(e))
+    if ns.command != "setup":  # setup writes git config only: no token path involved
+        try:
+            settings.check_paths()
+        except settings.PathError as e:
+            return fail(f"{ns.command}: {e}")
     try:
         return ns.func(ns)
     except KeyboardInterrupt:

@@ -206,6 +206,12 @@ def run(
         except settings.EndpointError as e:
             output.error(str(e), stderr)
             return 1
+        if Context().serves(cred):
+            try:
+                settings.check_paths()
+            except settings.PathError as e:
+                output.error(str(e), stderr)
+                return 1
     problem = store(cred, ctx) if operation == "store" else erase(cred, ctx)
     if problem:
         output.error(problem, stderr)

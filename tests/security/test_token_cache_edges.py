@@ -161,3 +161,19 @@ def test_a_relative_token_path_never_serves_a_token_planted_in_a_repository(sec,
     call = _in(sec, tree, ["get"], sec.request(), {variable: value})
     assert (call.stdout, call.stderr, call.returncode) == (b"", b"", 0)
     assert os.path.exists(tree / "hf-cache" / "token")
+
+
+def test_the_python_api_refuses_a_relative_token_path(sec, fake_hub, tmp_path,
+                                                      monkeypatch) -> None:
+    from git_credential_hf import _login
+
+    token = sec.make_token("relative-api")
+    fake_hub.add_token(token)
+    tree = _work_tree(tmp_path)
+    monkeypatch.chdir(tree)
+    monkeypatch.setenv("HF_ENDPOINT", fake_hub.url)
+    monkeypatch.setenv("HF_HOME", "hf-cache")
+    with pytest.raises(_login.LoginError, match="relative path"):
+        _login.login(token)
+    assert _login.get_token() is None
+    assert sorted(p.name for p in tree.iterdir()) == [".git"]
