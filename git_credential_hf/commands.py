@@ -249,10 +249,10 @@ def _git_status(report: StatusReport, url: str, primary: bool, config=None) -> N
     problem = None
     if ours is None:
         problem = f"git will not ask this helper for {url}; fix: git-credential-hf setup"
-    elif not gitconfig.resolves(helpers[ours][0]):
+    elif gitconfig.starts(helpers[ours][0]) is not None:
         problem = (
-            f"git cannot start {helpers[ours][0]!r} for {url} (not on PATH?); "
-            "fix: git-credential-hf setup"
+            f"git cannot start {helpers[ours][0]!r} for {url} "
+            f"({gitconfig.starts(helpers[ours][0])}); fix: git-credential-hf setup"
         )
     else:
         for value, origin in helpers[:ours]:

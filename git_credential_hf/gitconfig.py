@@ -79,16 +79,83 @@ def this_executable() -> str | None:
 
 
 def helper_command() -> str:
-    """The ``credential.helper`` value for this installation: ``hf`` when the
-    ``git-credential-hf`` git finds on PATH is this one, else an absolute path."""
+    """The ``credential.helper`` value for this installation, checked to start (``starts``):
+    ``hf`` when the ``git-credential-hf`` git finds on PATH is this one, else its absolute path
+    (quoted when it needs quoting). When that does not start — pip writes the launcher's shebang
+    as the interpreter's path, which the kernel cannot run when it holds a space
+    (``~/My Projects/venv``) — the launcher through its interpreter, ``!'<python>'
+    '<launcher>'`` (a script's own folder, not the working directory, leads ``sys.path``: a
+    repository cannot shadow the package), then ``!'<python>' -m git_credential_hf``.
+    ``GitError`` when none starts."""
+    candidates = []
     exe = this_executable()
-    if exe is None:  # run from a source tree without the script: go through this interpreter
-        return f"!{shlex.quote(sys.executable)} -m git_credential_hf"
-    found = shutil.which(SCRIPT)
-    if found and os.path.realpath(found) == os.path.realpath(exe):
-        return "hf"
-    # git runs an absolute path as is, through the shell: quote it if it needs quoting.
-    return exe if shlex.quote(exe) == exe else f"!{shlex.quote(exe)}"
+    python = shlex.quote(sys.executable)
+    if exe is not None:
+        found = shutil.which(SCRIPT)
+        if found and os.path.realpath(found) == os.path.realpath(exe):
+            candidates.append("hf")
+        # git runs an absolute path as is, through the shell: quote it if it needs quoting.
+        candidates.append(exe if shlex.quote(exe) == exe else f"!{shlex.quote(exe)}")
+        candidates.append(f"!{python} {shlex.quote(exe)}")
+    candidates.append(f"!{python} -m git_credential_hf")
+    reasons = []
+    for candidate in candidates:
+        reason = starts(candidate)
+        if reason is None:
+            return candidate
+        reasons.append(f"{candidate}: {reason}")
+    raise GitError("no command for this helper starts (" + "; ".join(reasons) + ")")
+
+
+HELPER_START_TIMEOUT_S = 10.0
+# `get` for a host no endpoint serves: a working helper answers nothing and exits 0, offline.
+_PROBE = "protocol=https\nhost=git-credential-hf.invalid\n\n"
+_started: dict[str, str | None] = {}
+
+
+def shell_command(helper: str) -> str:
+    """The shell command git runs for a ``credential.helper`` value, before the operation is
+    appended (credential.c): ``!cmd`` → ``cmd``; an absolute path as is; ``name`` →
+    ``git credential-name``."""
+    if helper.startswith("!"):
+        return helper[1:]
+    if os.path.isabs(helper):
+        return helper
+    return f"git credential-{helper}"
+
+
+def starts(helper: str) -> str | None:
+    """``None`` when the helper command starts: run as git runs it (``sh -c '<cmd> get'``)
+    for a host that is not the Hub, under a timeout, from a neutral folder, it exits 0.
+    Otherwise why not, one line. Cached per process."""
+    if helper in _started:
+        return _started[helper]
+    import tempfile
+
+    from .output import mask_secrets
+
+    try:
+        proc = subprocess.run(
+            ["/bin/sh", "-c", shell_command(helper) + " get"],
+            input=_PROBE,
+            capture_output=True,
+            encoding="utf-8",
+            errors="replace",
+            timeout=HELPER_START_TIMEOUT_S,
+            check=False,
+            cwd=tempfile.gettempdir(),
+            env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
+        )
+    except subprocess.TimeoutExpired:
+        reason: str | None = f"no answer within {HELPER_START_TIMEOUT_S:g} s"
+    except OSError as e:
+        reason = f"cannot run /bin/sh: {e.strerror or e}"
+    else:
+        lines = [ln.strip() for ln in proc.stderr.splitlines() if ln.strip()]
+        reason = None if proc.returncode == 0 else (
+            f"exit code {proc.returncode}" + (f": {mask_secrets(lines[0])}" if lines else ""))
+    _started[helper] = reason
+    return reason
 
 
 def is_hf_helper(value: str) -> bool:

@@ -75,17 +75,18 @@ def _env(tmp_path: Path, hub) -> dict[str, str]:
             "no_proxy": "127.0.0.1"}
 
 
-def _run(sec, argv: list[str], env: dict[str, str], stdin: str = "") -> subprocess.CompletedProcess:
+def _run(sec, argv: list[str], env: dict[str, str], stdin: str = "",
+         audit: bool = True) -> subprocess.CompletedProcess:
     # never from this source tree: `python -m` imports from the working directory first
     proc = subprocess.run(argv, input=stdin, env=env, capture_output=True, text=True,
                           timeout=60, check=False, cwd=env["HOME"])
-    assert not sec.find_leaks(proc.stdout + proc.stderr), argv
+    assert not (audit and sec.find_leaks(proc.stdout + proc.stderr)), argv
     return proc
 
 
 def _fill(sec, hub, env: dict[str, str]) -> str:
     proc = _run(sec, ["git", "credential", "fill"], env,
-                f"protocol=http\nhost={hub.host}\n\n")
+                f"protocol=http\nhost={hub.host}\n\n", audit=False)  # the answer holds it
     return next((ln[len("password="):] for ln in proc.stdout.splitlines()
                  if ln.startswith("password=")), "")
 
