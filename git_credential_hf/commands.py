@@ -247,7 +247,14 @@ def _git_status(report: StatusReport, url: str, primary: bool, config=None) -> N
     report.add("git", f"{url} → {chain}")
     ours = next((i for i, (value, _o) in enumerate(helpers) if gitconfig.is_hf_helper(value)), None)
     problem = None
-    if ours is None:
+    hider = gitconfig.hidden_by(url, config=config) if ours is None else None
+    if hider is not None:
+        problem = (
+            f"git will not ask this helper for {url}: {hider.where()} sets "
+            f'{hider.key} = "" after it, which drops every helper configured before; '
+            f"fix: {hider.fix()}"
+        )
+    elif ours is None:
         problem = f"git will not ask this helper for {url}; fix: git-credential-hf setup"
     elif gitconfig.starts(helpers[ours][0]) is not None:
         problem = (
@@ -256,10 +263,14 @@ def _git_status(report: StatusReport, url: str, primary: bool, config=None) -> N
         )
     else:
         for value, origin in helpers[:ours]:
+            entry = gitconfig.entry_for(value, origin, url, config=config)
+            where = entry.where() if entry else origin
+            fix = ("git-credential-hf setup" if entry and entry.scope == "global"
+                   and not entry.included else f"remove it from {where.split(' (')[0]}")
             report.add(
                 "warning",
-                f"git asks {value!r} ({origin}) before this helper for {url}: a Hub "
-                "credential it holds wins; fix: git-credential-hf setup, or remove it there",
+                f"git asks {value!r} ({where}) before this helper for {url}: a Hub "
+                f"credential it holds wins; fix: {fix}",
             )
     if problem and not primary:
         report.add("warning", problem)
