@@ -94,8 +94,8 @@ class LoginResult:
     """What a successful login did, for a renderer to show (``lines()``: the CLI and the
     Python API print them, the notebook widget shows them)."""
 
-    __slots__ = ("account", "env_override", "git", "git_error", "role", "stored_tokens_path",
-                 "token_name", "token_path", "warnings")
+    __slots__ = ("account", "env_override", "git", "git_error", "git_hint", "role",
+                 "stored_tokens_path", "token_name", "token_path", "warnings")
 
     def __init__(self, account: str, token_name: str, role: str) -> None:
         self.account, self.token_name, self.role = account, token_name, role
@@ -105,6 +105,7 @@ class LoginResult:
         self.git: list[str] | None = None  # what `setup` changed; None when not asked
         self.git_error: str | None = None  # why git could not be set up (the token is saved)
         self.env_override: str | None = None  # a token variable that overrides the saved token
+        self.git_hint: str | None = None  # how to let git use the token, when it is not set up
 
     def __repr__(self) -> str:
         return f"LoginResult(account={self.account!r}, token_name={self.token_name!r})"
@@ -129,6 +130,8 @@ class LoginResult:
                 f"Note: {self.env_override} is set and overrides the token you just saved, for "
                 "git and huggingface_hub alike."
             )
+        if self.git_hint:
+            out.append(self.git_hint)
         return out
 
 
@@ -148,10 +151,30 @@ def login_with_token(
         raise LoginError(f"token not saved: {e}") from None
     if add_to_git_credential:
         result.git, result.git_error = configure_git()
+    elif not git_is_set_up():
+        result.git_hint = GIT_HINT
     from_env = settings.env_token()
     if from_env and from_env[0] != token:
         result.env_override = from_env[1]
     return result
+
+
+GIT_HINT = (
+    "git does not use this token yet: run `git-credential-hf setup` once (or log in with "
+    "--add-to-git-credential; in Python, add_to_git_credential=True)"
+)
+
+
+def git_is_set_up() -> bool:
+    """Whether git asks this helper for the endpoint (``setup`` in place, whoever wrote it).
+    Unknown (git missing, failing) counts as not set up: the hint is then worth a line."""
+    from . import gitconfig
+
+    try:
+        url = settings.endpoint()
+        return any(gitconfig.is_hf_helper(v) for v, _o in gitconfig.helpers_for(url))
+    except (gitconfig.GitError, settings.EndpointError):
+        return False
 
 
 def _print_lines(lines: list[str]) -> None:

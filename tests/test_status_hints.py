@@ -92,3 +92,21 @@ def test_setup_says_which_helpers_it_hid_for_hub_urls() -> None:
     first = setup.stdout.splitlines()[0]
     assert "(replaced: cache --timeout=60)" in first
     assert "(no longer asked for this URL: store)" in first
+
+
+def test_login_without_git_setup_ends_with_how_to_let_git_use_the_token(monkeypatch,
+                                                                         capsys) -> None:
+    """Issue 13 item 5: one closing line, and only while git is not set up."""
+    from git_credential_hf import _login, gitconfig, hub
+
+    info = {"type": "user", "name": "alice",
+            "auth": {"accessToken": {"displayName": "laptop", "role": "write"}}}
+    monkeypatch.setattr(hub, "whoami", lambda token, endpoint=None: info)
+    _login.login(TOKEN)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-1] == _login.GIT_HINT and "git-credential-hf setup" in lines[-1]
+    assert sum("setup" in line for line in lines) == 1
+    gitconfig.setup()
+    capsys.readouterr()
+    _login.login(TOKEN)
+    assert "git does not use this token" not in capsys.readouterr().out
