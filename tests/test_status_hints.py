@@ -49,7 +49,7 @@ def test_status_names_the_repository_line_and_a_fix_that_works_there(repo: Path)
     assert f"{config}:{_line(config, 'helper')} (repository config)" in before.stderr
     assert f"git config --file {config} --add credential.helper" in before.stderr
     fix = before.stderr.split("or add this helper after it: ", 1)[1].split("\n", 1)[0]
-    subprocess.run(fix, shell=True, cwd=repo, check=True, capture_output=True)  # noqa: S602
+    subprocess.run(fix, shell=True, cwd=repo, check=True, capture_output=True)
     after = cli("status", cwd=repo)
     assert after.returncode == 0, after.stdout + after.stderr
     assert cli("status").returncode == 0  # outside the repository it worked all along
