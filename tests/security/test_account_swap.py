@@ -137,3 +137,26 @@ def test_url_credentials_do_not_log_the_user_in_as_someone_else(sec, tmp_path) -
         assert clone.returncode == 0, sec.find_leaks(clone.stderr) or clone.stderr[-300:]
         assert (hf / "token").read_text() == victim, "a URL's credentials swapped the account"
         assert sec.parse_stored(hf / "stored_tokens") == {"laptop": victim}
+
+
+def test_transfer_credentials_in_url_die_is_a_user_side_guard(sec, tmp_path) -> None:
+    """The documented guard (SECURITY.md): with ``transfer.credentialsInUrl=die`` git refuses a
+    URL holding a password before sending anything, so no foreign token reaches ``store``."""
+    import local_hub
+
+    mallory = sec.make_token("guard-mallory")
+    with local_hub.LocalHub(tmp_path / "hub") as hub:
+        hub.add_token(mallory, user="mallory", role="write")
+        hub.create_repo("mallory/model")
+        home = tmp_path / "home"
+        home.mkdir()
+        env = {**os.environ, "HOME": str(home), "GIT_CONFIG_GLOBAL": str(home / ".gitconfig"),
+               "GIT_CONFIG_NOSYSTEM": "1", "GIT_TERMINAL_PROMPT": "0"}
+        subprocess.run(["git", "config", "--global", "transfer.credentialsInUrl", "die"],
+                       env=env, check=True)
+        url = hub.url.replace("http://", f"http://mallory:{mallory}@") + "/mallory/model"
+        clone = subprocess.run(["git", "clone", "-q", url, str(tmp_path / "clone")], env=env,
+                               capture_output=True, text=True, timeout=60, check=False)
+        assert clone.returncode != 0 and "plaintext credentials" in clone.stderr
+        assert not sec.find_leaks(clone.stderr)  # git redacts the password itself
+        assert hub.requests_log == []
