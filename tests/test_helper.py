@@ -47,8 +47,9 @@ class FakeHub:
 
 
 @pytest.fixture
-def fake_hub(monkeypatch: pytest.MonkeyPatch) -> FakeHub:
-    """The Hub faked where the default Context calls it (tests of the real token files)."""
+def patched_whoami(monkeypatch: pytest.MonkeyPatch) -> FakeHub:
+    """``hub.whoami`` replaced in process, where the default Context calls it (tests of the real
+    token files). Not the security suite's ``fake_hub`` server."""
     fake = FakeHub()
     monkeypatch.setattr(hub, "whoami", fake.whoami)
     return fake
@@ -144,7 +145,7 @@ def test_get(request_text: str, endpoint: str | None, env: str | None, saved: st
                  id="legacy variable"),
     pytest.param({}, "http://127.0.0.1:9", "127.0.0.1:9", "", id="HF_ENDPOINT (protocol differs)"),
 ])
-def test_get_default_context_reads_environment_and_files(env, endpoint, host, expected, fake_hub,
+def test_get_default_context_reads_environment_and_files(env, endpoint, host, expected, patched_whoami,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -152,7 +153,7 @@ def test_get_default_context_reads_environment_and_files(env, endpoint, host, ex
         monkeypatch.setenv("HF_ENDPOINT", endpoint)
     tokens.save_token(TOKEN)
     assert run("get", f"protocol=https\nhost={host}\n") == (0, expected.encode(), "")
-    assert fake_hub.calls == []
+    assert patched_whoami.calls == []
 
 
 def test_get_malformed_input_is_silent(mem: Memory) -> None:
@@ -211,13 +212,13 @@ def test_store_adopts_but_never_overwrites_a_named_copy_of_another_token(mem: Me
     assert (mem.saved, mem.named) == (NEW, {"laptop": TOKEN})
 
 
-def test_store_writes_the_real_token_files(fake_hub: FakeHub) -> None:
-    fake_hub.add(NEW, display="ci-box")
+def test_store_writes_the_real_token_files(patched_whoami: FakeHub) -> None:
+    patched_whoami.add(NEW, display="ci-box")
     tokens.save_token(TOKEN)
     assert run("store", HUB + f"password={NEW}\n") == (0, b"", "")
     assert tokens.read_token_file() == NEW
     assert tokens.stored_tokens() == {"ci-box": NEW}
-    assert fake_hub.calls == [NEW, TOKEN]  # TOKEN, the saved one, is unknown to the Hub: 401
+    assert patched_whoami.calls == [NEW, TOKEN]  # TOKEN, the saved one, is unknown: 401
 
 
 def test_store_names_by_account_without_display_name(mem: Memory) -> None:
@@ -268,7 +269,7 @@ def test_erase_revoked_token_stops_being_active_and_its_named_copy_stays(mem: Me
     assert (mem.saved, mem.named) == (None, {"ci": NEW, "laptop": TOKEN})
 
 
-def test_erase_clears_the_real_token_file_and_keeps_named_copies(fake_hub: FakeHub) -> None:
+def test_erase_clears_the_real_token_file_and_keeps_named_copies(patched_whoami: FakeHub) -> None:
     tokens.save_token(NEW, "ci")
     tokens.save_token(TOKEN, "laptop")  # not known to the fake hub: revoked
     code, _out, err = run("erase", HUB + f"password={TOKEN}\n")
