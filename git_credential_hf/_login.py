@@ -35,8 +35,45 @@ class NotLoggedInError(LoginError):
 
 def get_token() -> str | None:
     """The token git and huggingface_hub use: ``$HF_TOKEN``, ``$HUGGING_FACE_HUB_TOKEN``, or
-    the token file."""
-    return tokens.active_token()[0]
+    the token file's — refreshed first when it is a browser login due for it, as
+    huggingface_hub's ``get_token()`` does."""
+    return active_token()[0]
+
+
+def active_token() -> tuple[str | None, str]:
+    """``(token, source)`` as ``tokens.active_token()``, a due browser login refreshed."""
+    token, source = tokens.active_token()
+    if token and source == "file":
+        from . import oauth
+
+        token = oauth.refresh_if_due(token).token
+    return token, source
+
+
+def describe_expiry(expires_at: int | None, has_refresh: bool, now: float | None = None
+                    ) -> str | None:
+    """``"expires in 12 days"``, ``"expired, will refresh"``…: an OAuth token's lifetime for
+    people; ``None`` when unknown."""
+    if expires_at is None:
+        return None
+    import time
+
+    left = expires_at - (time.time() if now is None else now)
+    if left <= 0:
+        if has_refresh:
+            return "expired, will refresh"
+        return "expired; log in again: git-credential-hf login --web"
+    unit, count = "minute", max(1, int(left // 60))
+    for name, seconds in (("day", 86400), ("hour", 3600)):
+        if left >= seconds:
+            unit, count = name, int(left // seconds)
+            break
+    text = f"expires in {count} {unit}{'s' if count != 1 else ''}"
+    if has_refresh and tokens.refresh_due(expires_at, now):
+        return f"{text}, will refresh"
+    if not has_refresh:
+        return f"{text} (no refresh token: log in again then)"
+    return text
 
 
 def whoami(token: str | None = None) -> dict[str, Any]:

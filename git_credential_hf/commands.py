@@ -218,7 +218,7 @@ def _cmd_logout(ns) -> int:
 def _cmd_whoami(ns) -> int:
     from . import _login, hub, settings, tokens
 
-    token, source = tokens.active_token()
+    token, source = _login.active_token()  # a due browser login is refreshed first
     try:
         info = _login.whoami(token or None)
     except _login.LoginError as e:
@@ -230,6 +230,11 @@ def _cmd_whoami(ns) -> int:
     print(f"endpoint: {settings.endpoint()}")
     role = hub.token_role(info)
     print(f"token: {output.mask(token)} from {_origin(source)} (permission: {role})")
+    found = tokens.oauth_section(token) if token and source == "file" else None
+    if found:
+        expiry = _login.describe_expiry(tokens.expires_at(found[1]), "refresh_token" in found[1])
+        if expiry:
+            print(f"expiry: {expiry}")
     return 0
 
 
@@ -273,6 +278,16 @@ def status_report(config=None) -> StatusReport:
     token, source = tokens.active_token()
     if token:
         report.add("token", f"{output.mask(token)} (from {_origin(source)})")
+        found = tokens.oauth_section(token) if source == "file" else None
+        if found:
+            from ._login import describe_expiry
+
+            has_refresh = "refresh_token" in found[1]
+            expiry = describe_expiry(tokens.expires_at(found[1]), has_refresh)
+            if expiry:
+                report.add("expiry", expiry)
+            report.add("refresh", "refresh token present: renewed automatically when less "
+                       "than 24 h remain" if has_refresh else "no refresh token")
     else:
         where = settings.token_path()
         report.add("token", f"none (no HF_TOKEN, HUGGING_FACE_HUB_TOKEN or {where})")
