@@ -346,7 +346,7 @@ def login(
         if not new_session and _still_logged_in(write_permission):
             return
         if in_notebook():
-            notebook_login(new_session=True, write_permission=write_permission)
+            notebook_web_login(add_to_git_credential, write_permission)
         else:
             web_login(add_to_git_credential, write_permission)
     elif in_notebook():
@@ -422,7 +422,8 @@ def notebook_login(
     *,
     skip_if_logged_in: bool | None = None,
 ) -> None:
-    """Show the login widget: password field, git checkbox, Login button."""
+    """Show the login widget: password field, git checkbox, Login button, and a "Log in with
+    your browser" button (the link and the code are then shown in the widget)."""
     try:
         from IPython.display import display
 
@@ -440,6 +441,27 @@ def notebook_login(
 
     display(login_widget(submit, _endpoint(), write_permission=write_permission,
                          browser=browser))
+
+
+def notebook_web_login(add_to_git_credential: bool = False,
+                       write_permission: bool = False) -> None:
+    """``login(web=True)`` in a notebook: show the link and the code in the cell's output, wait
+    for the approval (as huggingface_hub's notebook login does), then show the outcome."""
+    import html
+
+    from IPython.display import HTML, display
+
+    device = DeviceLogin(add_to_git_credential, write_permission)
+    full = html.escape(device.verification_uri_complete)
+    display(HTML(
+        f"<p>To log in, open <a href='{full}' target='_blank'>"
+        f"<b>{html.escape(device.verification_uri)}</b></a> and enter the code:</p>"
+        "<p style='font-size: 1.6em; letter-spacing: 0.3em; font-family: monospace;'>"
+        f"<b class='hf-user-code'>{html.escape(device.user_code)}</b></p>"
+        "<p><i>Waiting for authorization…</i></p>"
+    ))
+    lines = device.finish().lines()
+    display(HTML("<br>".join(html.escape(line) for line in lines)))
 
 
 def logout() -> None:

@@ -204,3 +204,18 @@ def test_whoami_and_get_token_refresh_an_expired_login(hub, capsys):
     assert hub.counter("refreshes") == 1
     assert git_credential_hf.get_token() == tokens.read_token_file() != answer["access_token"]
     assert hub.counter("refreshes") == 1
+
+
+def test_login_web_in_a_notebook_shows_link_and_code(hub, monkeypatch):
+    pytest.importorskip("IPython")
+    import IPython.display
+
+    shown: list = []
+    monkeypatch.setattr(IPython.display, "display", lambda *objs, **_kw: shown.extend(objs))
+    monkeypatch.setattr(_login, "in_notebook", lambda: True)
+    git_credential_hf.login(web=True)
+    code = hub.last_device()["user_code"]
+    assert code in shown[0].data and f"{hub.url}/device?user_code={code}" in shown[0].data
+    assert "Login successful" in shown[-1].data
+    token = assert_saved_browser_login()
+    assert all(token not in s.data for s in shown)
