@@ -1,9 +1,11 @@
 """git's ``get`` / ``store`` / ``erase`` decisions, over a ``Context`` of what they depend on.
 
-``get`` is on the hot path of every git network operation: it reads stdin, the environment and at
-most one small file, imports nothing beyond this package's light modules, never touches the
-network and never writes to stderr. ``store`` and ``erase`` may call the Hub (``hub`` is imported
-lazily) and report problems in one line on stderr.
+``get`` is on the hot path of every git network operation: it reads stdin, the environment, the
+token file and (for OAuth expiry) ``stored_tokens``, and imports nothing beyond this package's
+light modules. It touches the network in two cases only, both bounded (15 s): an OAuth login whose
+token is due for refresh, and OIDC in CI (``HF_OIDC_RESOURCE``). It writes to stderr only for
+those (a dead login, a failed exchange: one line). ``store`` and ``erase`` may call the Hub
+(``hub`` is imported lazily) and report problems in one line on stderr.
 """
 
 from __future__ import annotations
@@ -20,6 +22,62 @@ if TYPE_CHECKING:  # typing costs milliseconds at start-up; annotations only
 DEFAULT_USERNAME = "hf_user"
 OPERATIONS = ("get", "store", "erase")
 MAX_TOKEN_LENGTH = 4096  # far above any Hub token (about 40 characters)
+LOGIN_AGAIN = "git-credential-hf login --web"
+
+
+def _oidc_enabled() -> bool:
+    import os  # loaded at start-up: free
+
+    return bool(os.environ.get("HF_OIDC_RESOURCE"))
+
+
+def _oidc() -> tuple[str | None, int | None, str | None] | None:
+    """OIDC in CI: ``None`` when ``HF_OIDC_RESOURCE`` is unset, else ``(token, expires_at,
+    problem)``; a failed exchange is ``(None, None, one line)``, never another token."""
+    if not _oidc_enabled():
+        return None
+    from . import oauth
+
+    try:
+        got = oauth.oidc_token(total_timeout=oauth.REFRESH_BUDGET_S)
+    except (oauth.OIDCError, settings.EndpointError) as e:
+        return None, None, f"OIDC token exchange failed, no token served: {e}"
+    if got is None:
+        return None
+    answer, _minted = got
+    return answer.access_token, answer.expires_at, None
+
+
+def _fresh(token: str) -> tuple[str, int | None, str | None]:
+    """The token file's ``token`` made current: ``(token to serve, expires_at, problem)``.
+    A token without OAuth fields costs a small file read and no parsing; one due for refresh
+    is refreshed as huggingface_hub does (``oauth.refresh_if_due``)."""
+    found = tokens.oauth_section(token)
+    if found is None:
+        return token, None, None
+    fields = found[1]
+    expires = tokens.expires_at(fields)
+    if "refresh_token" not in fields or not tokens.refresh_due(expires):
+        return token, expires, None
+    from . import oauth
+
+    done = oauth.refresh_if_due(token)
+    if done.state == oauth.DEAD:
+        return done.token, done.expires_at, (
+            "your Hugging Face login has expired and cannot be renewed (refresh token "
+            f"refused); log in again with: {LOGIN_AGAIN}"
+        )
+    return done.token, done.expires_at, None  # a transient failure serves the old token
+
+
+def _renew(token: str) -> Any:
+    """``erase``: refresh a rejected OAuth token now; ``None`` when it has no refresh token."""
+    found = tokens.oauth_section(token)
+    if found is None or "refresh_token" not in found[1]:
+        return None
+    from . import oauth
+
+    return oauth.refresh_if_due(token, force=True)
 
 
 def _whoami(token: str) -> dict[str, Any]:
@@ -39,10 +97,17 @@ class Context:
     - ``save(token, name)``: make it active and named; returns warnings (``TokenStoreError``);
     - ``delete(token)``: stop it being the active token if it is the saved one, keeping its
       named copies (``TokenStoreError``);
-    - ``named()``: the named copies, ``{name: token}`` (``TokenStoreError`` when unparsable).
+    - ``named()``: the named copies, ``{name: token}`` (``TokenStoreError`` when unparsable);
+    - ``oidc()``: ``None`` without ``HF_OIDC_RESOURCE``, else ``(token, expires_at, problem)``;
+    - ``oidc_enabled()``: whether ``HF_OIDC_RESOURCE`` is set (``store`` then saves nothing);
+    - ``fresh(token)``: the saved token made current (refreshed when due): ``(token,
+      expires_at, problem)``;
+    - ``renew(token)``: refresh a token the Hub rejected: an ``oauth.Refresh``, or ``None``
+      when it has no refresh token.
     """
 
-    __slots__ = ("delete", "env_token", "named", "save", "saved_token", "served", "whoami")
+    __slots__ = ("delete", "env_token", "fresh", "named", "oidc", "oidc_enabled", "renew",
+                 "save", "saved_token", "served", "whoami")
 
     def __init__(
         self,
@@ -53,6 +118,10 @@ class Context:
         save: Callable[[str, str | None], list[str]] | None = None,
         delete: Callable[[str], object] | None = None,
         named: Callable[[], dict[str, str]] | None = None,
+        oidc: Callable[[], tuple[str | None, int | None, str | None] | None] | None = None,
+        oidc_enabled: Callable[[], bool] | None = None,
+        fresh: Callable[[str], tuple[str, int | None, str | None]] | None = None,
+        renew: Callable[[str], Any] | None = None,
     ) -> None:
         # Looked up at call time, so a long-lived process sees the current modules' functions.
         self.served = served or (lambda: settings.served_hosts())
@@ -65,6 +134,10 @@ class Context:
         # named copy (huggingface_hub's `switch` can bring it back)
         self.delete = delete or (lambda token: tokens.forget_active(token))
         self.named = named or (lambda: tokens.stored_tokens())
+        self.oidc = oidc or _oidc
+        self.oidc_enabled = oidc_enabled or _oidc_enabled
+        self.fresh = fresh or _fresh
+        self.renew = renew or _renew
 
     def serves(self, cred: protocol.Credential) -> bool:
         if not cred.protocol or not cred.host:
@@ -76,15 +149,36 @@ class Context:
         return from_env[0] if from_env else self.saved_token()
 
 
-def get(cred: protocol.Credential, ctx: Context | None = None) -> list[tuple[str, str]]:
-    """What to answer: ``[("username", …), ("password", token)]`` or nothing."""
+def get(
+    cred: protocol.Credential, ctx: Context | None = None, problems: list[str] | None = None
+) -> list[tuple[str, str]]:
+    """What to answer: ``[("username", …), ("password", token)]`` (plus
+    ``("password_expiry_utc", …)`` when the token's expiry is known) or nothing. Precedence as
+    huggingface_hub's ``get_token()``: OIDC (``HF_OIDC_RESOURCE``), the environment, the token
+    file. One-line problems (a dead login, a failed OIDC exchange) go to ``problems``."""
     ctx = ctx or Context()
     if not ctx.serves(cred):
         return []  # a non-Hub host costs no file read
-    token = ctx.active_token()
+    oidc = ctx.oidc()
+    if oidc is not None:
+        token, expires, problem = oidc
+    else:
+        from_env = ctx.env_token()
+        if from_env:
+            token, expires, problem = from_env[0], None, None
+        else:
+            saved = ctx.saved_token()
+            if not saved:
+                return []
+            token, expires, problem = ctx.fresh(saved)
+    if problem and problems is not None:
+        problems.append(problem)
     if not token:
         return []
-    return [("username", cred.username or DEFAULT_USERNAME), ("password", token)]
+    answer = [("username", cred.username or DEFAULT_USERNAME), ("password", token)]
+    if expires is not None:
+        answer.append(("password_expiry_utc", str(expires)))
+    return answer
 
 
 def store(cred: protocol.Credential, ctx: Context | None = None) -> str | None:
@@ -100,8 +194,8 @@ def store(cred: protocol.Credential, ctx: Context | None = None) -> str | None:
     ctx = ctx or Context()
     if not ctx.serves(cred) or not cred.password:
         return None
-    if ctx.env_token():
-        return None  # the environment decides; the cache is not ours to change then
+    if ctx.env_token() or ctx.oidc_enabled():
+        return None  # the environment decides (an OIDC token is never written to the cache)
     password = cred.password
     saved = ctx.saved_token()
     if password == saved:
@@ -160,6 +254,9 @@ def erase(cred: protocol.Credential, ctx: Context | None = None) -> str | None:
     try:
         ctx.whoami(saved)
     except hub.InvalidTokenError:
+        renewed = ctx.renew(saved)  # a browser login is renewed, never destroyed
+        if renewed is not None and renewed.state != "fresh":
+            return _renewed(ctx, saved, renewed)
         try:
             ctx.delete(saved)
         except tokens.TokenStoreError as e:
@@ -184,6 +281,29 @@ def erase(cred: protocol.Credential, ctx: Context | None = None) -> str | None:
     )
 
 
+def _renewed(ctx: Context, saved: str, renewed: Any) -> str:
+    """``erase``'s line for a rejected OAuth token, after trying to refresh it."""
+    shown = output.mask(saved)
+    if renewed.state in ("refreshed", "adopted"):
+        return (
+            f"the Hub rejected the token {shown}; the login was renewed "
+            f"({output.mask(renewed.token)}): run the git command again"
+        )
+    if renewed.state == "dead":
+        try:
+            ctx.delete(saved)
+        except tokens.TokenStoreError as e:
+            return f"the login {shown} has expired and cannot be renewed, but {e}"
+        return (
+            f"the login {shown} has expired and cannot be renewed (refresh token refused); it "
+            f"is no longer the active token. Log in again with: {LOGIN_AGAIN}"
+        )
+    return (
+        f"kept the login {shown}: the Hub rejected the token and it could not be renewed now "
+        f"({renewed.problem or renewed.state})"
+    )
+
+
 def run(
     operation: str, stdin: BinaryIO, stdout: BinaryIO, stderr: TextIO, ctx: Context | None = None
 ) -> int:
@@ -197,8 +317,11 @@ def run(
         output.error(f"ignoring malformed input: {e}", stderr)
         return 1  # store/erase exit 1 whenever they report a problem
     if operation == "get":
-        stdout.write(protocol.format_pairs(get(cred, ctx)))
+        problems: list[str] = []
+        stdout.write(protocol.format_pairs(get(cred, ctx, problems)))
         stdout.flush()
+        for problem in problems:
+            output.error(problem, stderr)
         return 0
     if ctx is None:
         try:
