@@ -21,6 +21,7 @@ UNSET = (
     "HF_ENDPOINT",
     "XDG_CACHE_HOME",
     "XDG_CONFIG_HOME",
+    "XDG_STATE_HOME",
     "GIT_ASKPASS",
     "SSH_ASKPASS",
     "GIT_DIR",
