@@ -89,6 +89,9 @@ def _save_and_report(token: str, add_to_git_credential: bool, write_permission: 
         warnings = tokens.save_token(token, name)
     except tokens.TokenStoreError as e:
         raise LoginError(f"token not saved: {e}") from None
+    from . import accounts
+
+    accounts.learn(token, info)
     print(f"Your token has been saved to {settings.token_path()}")
     for warning in warnings:
         print(f"Warning: {warning}")
@@ -238,9 +241,15 @@ def notebook_login(
     display(login_widget(write_permission=write_permission))
 
 
-def logout() -> None:
+def logout(token_name: str | None = None) -> None:
     """Remove the saved token and its ``stored_tokens`` entry, and make every configured git
-    helper forget Hub credentials. Says so when the environment still holds a token."""
+    helper forget Hub credentials. Says so when the environment still holds a token.
+
+    With ``token_name``: remove only the token stored under that name, and the active token
+    only if it was that one (``hf auth logout --token-name``); an unknown name raises
+    ``LoginError`` and changes nothing."""
+    if token_name is not None:
+        return _logout_named(token_name)
     saved = tokens.read_token_file()
     if saved:
         try:
@@ -268,3 +277,48 @@ def logout() -> None:
         )
     else:
         print("Logged out.")
+
+
+def _logout_named(name: str) -> None:
+    from . import manage
+
+    try:
+        done = manage.logout_token(name)
+    except manage.ManageError as e:
+        raise LoginError(str(e)) from None
+    print(f"Removed the token {name!r} ({done['token']}) from {settings.stored_tokens_path()}")
+    if done["active_removed"]:
+        print(f"It was the active token: {settings.token_path()} was removed too.")
+
+
+def list_tokens(check: bool = False) -> list:
+    """The stored tokens as dicts (``name``, masked ``token``, ``account``, ``role``,
+    ``expires_at``, ``active``); ``check=True`` asks the Hub about tokens not seen yet."""
+    from . import manage
+
+    return manage.list_tokens(check=check)
+
+
+def auth_switch(token_name: str, add_to_git_credential: bool = False) -> None:
+    """Make the token stored as ``token_name`` the active one (``hf auth switch``). An unknown
+    name raises ``LoginError`` (a ``ValueError``) and changes nothing."""
+    from . import manage
+
+    try:
+        done = manage.switch(token_name, add_to_git_credential=add_to_git_credential)
+    except manage.ManageError as e:
+        raise LoginError(str(e)) from None
+    print(f"The current active token is: {token_name}")
+    if done["overridden_by"]:
+        print(f"Note: {done['overridden_by']} is set and overrides the token you switched to.")
+
+
+def check_access(repo_id: str, repo_type: str = "model", username: str | None = None) -> dict:
+    """The permission pre-flight for the token git would use: ``can_write`` (True / False /
+    None), ``role``, ``account``, ``reason``, the Hub's ``auth_check`` line."""
+    from . import manage
+
+    try:
+        return manage.check_access(repo_id, repo_type, username=username)
+    except manage.ManageError as e:
+        raise LoginError(str(e)) from None
