@@ -50,8 +50,8 @@ def hf_git(git_env, local_hub, monkeypatch: pytest.MonkeyPatch):
     return git_env
 
 
-def git(hf_git, *args: str, cwd=None, check: bool = True, env: dict | None = None):
-    return hf_git.run(*args, cwd=cwd, no_helper=False, check=check, extra_env=env, timeout=120)
+def git(hf_git, *args: str, cwd=None, check: bool = True, env: dict | None = None, timeout: float = 120):
+    return hf_git.run(*args, cwd=cwd, no_helper=False, check=check, extra_env=env, timeout=timeout)
 
 
 def authenticated_users(local_hub, repo: str) -> set[str]:
@@ -86,7 +86,8 @@ def lfs_repo(hf_git, local_hub, tmp_path: Path) -> Path:
 def test_refused_hf_token_stops_git_lfs_fetch(hf_git, local_hub, lfs_repo: Path, capsys) -> None:
     batches, whoamis = local_hub.counter("lfs_batch"), local_hub.count("/api/whoami-v2")
     start = time.monotonic()
-    done = git(hf_git, "lfs", "fetch", "--all", cwd=lfs_repo, check=False, env={"HF_TOKEN": REFUSED})
+    done = git(hf_git, "lfs", "fetch", "--all", cwd=lfs_repo, check=False, env={"HF_TOKEN": REFUSED},
+               timeout=30)  # without the guard git-lfs loops for ever
     elapsed = time.monotonic() - start
     requests = (local_hub.counter("lfs_batch") - batches) + (local_hub.count("/api/whoami-v2") - whoamis)
     with capsys.disabled():
@@ -115,7 +116,7 @@ def test_valid_token_refused_for_one_repo_still_works_for_another(hf_git, local_
     hf_git.run("commit", "-m", "more", cwd=lfs_repo)
     batches, whoamis = local_hub.counter("lfs_batch"), local_hub.count("/api/whoami-v2")
     start = time.monotonic()
-    done = git(hf_git, "lfs", "push", "--all", "origin", cwd=lfs_repo, check=False)
+    done = git(hf_git, "lfs", "push", "--all", "origin", cwd=lfs_repo, check=False, timeout=30)
     elapsed = time.monotonic() - start
     assert done.returncode != 0
     requests = (local_hub.counter("lfs_batch") - batches) + (local_hub.count("/api/whoami-v2") - whoamis)
