@@ -86,7 +86,10 @@ def _save_and_report(token: str, add_to_git_credential: bool, write_permission: 
     print(f"Token is valid (permission: {hub.token_role(info)}).")
     name = hub.token_name(info)
     try:
-        warnings = tokens.save_token(token, name)
+        try:
+            warnings = tokens.save_token(token, name)
+        except tokens.UnusableNameError as e:  # checked before anything was written
+            warnings = [f"{e}; named copy skipped", *tokens.save_token(token)]
     except tokens.TokenStoreError as e:
         raise LoginError(f"token not saved: {e}") from None
     from . import accounts
