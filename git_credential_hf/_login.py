@@ -311,6 +311,8 @@ def auth_switch(token_name: str, add_to_git_credential: bool = False) -> None:
         done = manage.switch(token_name, add_to_git_credential=add_to_git_credential)
     except manage.ManageError as e:
         raise LoginError(str(e)) from None
+    for line in done["git"]:
+        print(line)
     print(f"The current active token is: {token_name}")
     if done["overridden_by"]:
         print(f"Note: {done['overridden_by']} is set and overrides the token you switched to.")

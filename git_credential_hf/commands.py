@@ -246,6 +246,8 @@ def _cmd_switch(ns) -> int:
         return _fail(f"switch: {e}")
     who = f" ({done['account']})" if done["account"] else ""
     print(f"The active token is now {done['name']!r}: {done['token']}{who}.")
+    for line in done["git"]:
+        print(line)
     if done["overridden_by"]:
         print(f"Note: {done['overridden_by']} is set and overrides it, for git and "
               "huggingface_hub alike.")

@@ -79,7 +79,8 @@ def switch(name: str, add_to_git_credential: bool = False) -> dict[str, Any]:
     """Make the token stored as ``name`` the active one (the token file). An unknown name raises
     ``ManageError`` and changes nothing. The token is checked with the Hub when it can be (to
     learn its account); a Hub that cannot answer does not stop the switch. Returns
-    ``{"name", "token" (masked), "account", "overridden_by"}``."""
+    ``{"name", "token" (masked), "account", "overridden_by", "git"}`` (``git``: what
+    ``--add-to-git-credential`` did, lines to print)."""
     sections = _sections()
     fields = sections.get(name)
     if not fields or not fields.get("hf_token"):
@@ -96,16 +97,21 @@ def switch(name: str, add_to_git_credential: bool = False) -> dict[str, Any]:
     except tokens.TokenStoreError as e:
         raise ManageError(f"switch failed: {e}") from None
     info = _whoami(token)
+    git_lines: list[str] = []
     if add_to_git_credential:
-        from . import _login
+        from . import gitconfig
 
-        _login.configure_git()
+        try:
+            git_lines = [f"git: {line}" for line in gitconfig.setup()]
+        except gitconfig.GitError as e:
+            git_lines = [f"Git not configured: {e}. Run `git-credential-hf setup` once git works."]
     env = settings.env_token()
     return {
         "name": name,
         "token": tokens.mask(token),
         "account": info.get("name") if info else accounts.account_of(token),
         "overridden_by": env[1] if env and env[0] != token else None,
+        "git": git_lines,
     }
 
 

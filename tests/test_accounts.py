@@ -231,3 +231,25 @@ def test_erase_line_names_the_missing_scope(fake_hub: FakeHub) -> None:
     tokens.save_token(ALICE, "alice-laptop")
     code, _, err = run("erase", HUB + "path=alice/model.git/info/lfs/objects/batch\n" + f"password={ALICE}\n")
     assert code == 1 and "without 'repo.write' on alice/model" in err and ALICE not in err
+
+
+def test_erase_of_a_revoked_named_token_removes_only_that_entry(two_accounts: FakeHub) -> None:
+    del two_accounts.known[ALICE]  # revoked on the Hub
+    code, _, err = run("erase", HUB + f"username=alice\npassword={ALICE}\n")
+    assert code == 1 and "removed" in err and ALICE not in err
+    assert tokens.stored_tokens() == {"bob-work": BOB} and tokens.read_token_file() == BOB
+    assert accounts.account_of(ALICE) is None
+    assert served("alice")[1] == BOB  # alice has no token any more: the active one
+
+
+def test_store_of_the_selected_named_token_is_a_no_op(two_accounts: FakeHub) -> None:
+    assert run("store", HUB + f"username=alice\npassword={ALICE}\n") == (0, b"", "")
+    assert two_accounts.calls == [] and tokens.read_token_file() == BOB
+
+
+def test_switch_add_to_git_credential_sets_git_up(two_accounts: FakeHub, monkeypatch: pytest.MonkeyPatch) -> None:
+    from git_credential_hf import gitconfig
+
+    monkeypatch.setattr(gitconfig, "setup", lambda: ["added the helper"])
+    done = manage.switch("alice-laptop", add_to_git_credential=True)
+    assert done["git"] == ["git: added the helper"]
