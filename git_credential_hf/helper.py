@@ -89,7 +89,7 @@ def erase(cred: protocol.Credential) -> str | None:
     if not token or cred.password != token:
         return None  # never erase a credential we would not serve
     if source in settings.TOKEN_ENV_VARS:
-        guard.record(token, f"from {source}")  # not ours to remove; no network
+        guard.record(token)  # not ours to remove; no network
         return None
     named = source[len("stored:"):] if source.startswith("stored:") else None
     from . import hub
