@@ -253,3 +253,30 @@ def test_switch_add_to_git_credential_sets_git_up(two_accounts: FakeHub, monkeyp
     monkeypatch.setattr(gitconfig, "setup", lambda: ["added the helper"])
     done = manage.switch("alice-laptop", add_to_git_credential=True)
     assert done["git"] == ["git: added the helper"]
+
+
+def test_get_with_a_username_stays_light(two_accounts: FakeHub) -> None:
+    """A real `get` naming a stored account: right token, no heavy module, no socket."""
+    import json
+    import subprocess
+    import sys
+
+    probe = (
+        "import io, json, sys\n"
+        "seen = []\n"
+        "sys.addaudithook(lambda ev, a: seen.append(ev) if ev in ('socket.connect', 'subprocess.Popen') else None)\n"
+        "sys.argv = ['git-credential-hf', 'get']\n"
+        "sys.stdin = io.TextIOWrapper(io.BytesIO(b'protocol=https\\nhost=huggingface.co\\nusername=alice\\n\\n'))\n"
+        "before = set(sys.modules)\n"
+        "out = io.BytesIO(); sys.stdout = io.TextIOWrapper(out)\n"
+        "from git_credential_hf.cli import main\n"
+        "main(); sys.stdout.flush()\n"
+        "sys.__stdout__.write(json.dumps({'out': out.getvalue().decode(), 'seen': seen,\n"
+        "                                 'new': sorted(set(sys.modules) - before)}))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
+    report = json.loads(done.stdout)
+    assert f"password={ALICE}" in report["out"] and report["seen"] == []
+    heavy = {"hashlib", "_hashlib", "configparser", "json", "re", "platformdirs", "filelock", "requests",
+             "typing", "pathlib", "subprocess", "git_credential_hf.hub"}
+    assert sorted(heavy & set(report["new"])) == []
