@@ -280,3 +280,13 @@ def test_get_with_a_username_stays_light(two_accounts: FakeHub) -> None:
     heavy = {"hashlib", "_hashlib", "configparser", "json", "re", "platformdirs", "filelock", "requests",
              "typing", "pathlib", "subprocess", "git_credential_hf.hub"}
     assert sorted(heavy & set(report["new"])) == []
+
+
+def test_a_refreshed_token_keeps_its_account(two_accounts: FakeHub) -> None:
+    """oauth's refresh replaces alice's token under the same name: carry() moves the entry."""
+    tokens.save_token(CAROL, "alice-laptop", activate=False)  # the refreshed access token
+    tokens.delete_named("bob-work")
+    tokens.save_token(BOB, "bob-work")
+    assert served("alice")[1] == BOB  # the map does not know the new token yet
+    accounts.carry(ALICE, CAROL)
+    assert served("alice")[1] == CAROL and accounts.account_of(CAROL) == "alice"
