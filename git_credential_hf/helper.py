@@ -126,9 +126,8 @@ def erase(cred: protocol.Credential) -> str | None:
 
 def _delete_named(name: str, token: str) -> None:
     """Remove the ``stored_tokens`` entry ``name`` if it still holds ``token``."""
-    delete_named = getattr(tokens, "delete_named", None)
-    if delete_named is not None and tokens.stored_tokens().get(name) == token:
-        delete_named(name)
+    if tokens.stored_tokens().get(name) == token:
+        tokens.delete_named(name)
 
 
 def run(operation: str, stdin: BinaryIO, stdout: BinaryIO, stderr: TextIO) -> int:

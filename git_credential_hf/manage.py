@@ -22,19 +22,9 @@ class ManageError(ValueError):
 
 def _sections() -> dict[str, dict[str, str]]:
     try:
-        sections = getattr(tokens, "stored_sections", None)
-        if sections is not None:
-            return sections()
-        return {name: {"hf_token": t} for name, t in tokens.stored_tokens().items()}
+        return tokens.stored_sections()
     except tokens.TokenStoreError as e:
         raise ManageError(str(e)) from None
-
-
-def _expires(fields: dict[str, str]) -> int | None:
-    try:
-        return int(fields["expires_at"])
-    except (KeyError, ValueError):
-        return None
 
 
 def _whoami(token: str) -> dict[str, Any] | None:
@@ -69,7 +59,7 @@ def list_tokens(check: bool = False) -> list[dict[str, Any]]:
             "token": tokens.mask(token) if token else "<not set>",
             "account": account or None,
             "role": role or None,
-            "expires_at": _expires(fields),
+            "expires_at": tokens.expires_at(fields),
             "active": bool(token) and token == active,
         })
     return rows
@@ -88,12 +78,7 @@ def switch(name: str, add_to_git_credential: bool = False) -> dict[str, Any]:
         raise ManageError(f"no token named {name!r} in {settings.stored_tokens_path()} "
                           f"(known: {known})")
     try:
-        do_switch = getattr(tokens, "switch", None)
-        if do_switch is not None:
-            token = do_switch(name)
-        else:  # before tokens.switch existed: the same, through save_token
-            token = fields["hf_token"]
-            tokens.save_token(token, name)
+        token = tokens.switch(name)
     except tokens.TokenStoreError as e:
         raise ManageError(f"switch failed: {e}") from None
     info = _whoami(token)
@@ -124,11 +109,7 @@ def logout_token(name: str) -> dict[str, Any]:
         raise ManageError(f"no token named {name!r} in {settings.stored_tokens_path()}")
     token = sections[name].get("hf_token") or ""
     try:
-        delete_named = getattr(tokens, "delete_named", None)
-        if delete_named is not None:
-            _removed, active_removed = delete_named(name)
-        else:  # before tokens.delete_named existed
-            active_removed = bool(token) and tokens.delete_token(token)
+        _removed, active_removed = tokens.delete_named(name)
     except tokens.TokenStoreError as e:
         raise ManageError(f"logout failed: {e}") from None
     accounts.prune()
