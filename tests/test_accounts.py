@@ -290,3 +290,19 @@ def test_a_refreshed_token_keeps_its_account(two_accounts: FakeHub) -> None:
     assert served("alice")[1] == BOB  # the map does not know the new token yet
     accounts.carry(ALICE, CAROL)
     assert served("alice")[1] == CAROL and accounts.account_of(CAROL) == "alice"
+
+
+def test_cli_list_shows_expiry_and_active(two_accounts: FakeHub, capsys) -> None:
+    from git_credential_hf import cli
+
+    tokens.save_token(CAROL, "oauth-carol", refresh_token="hf_oauth_refresh_xyz", expires_at=1000,
+                      activate=False)
+    capsys.readouterr()
+    assert cli.main(["list", "--offline"]) == 0
+    out = capsys.readouterr().out
+    carol = next(line for line in out.splitlines() if "oauth-carol" in line)
+    assert "1970-01-01 00:16 UTC (expired)" in carol and carol.split()[2] == "?"  # account unknown offline
+    bob = next(line for line in out.splitlines() if "bob-work" in line)
+    assert bob.startswith("*") and " bob " in bob
+    assert CAROL not in out and BOB not in out and "hf_oauth_refresh_xyz" not in out
+    assert cli.main(["switch", "nobody"]) == 1 and tokens.read_token_file() == BOB
