@@ -1,4 +1,4 @@
-"""git's ``get`` / ``store`` / ``erase`` decisions.
+"""git's ``get`` / ``store`` / ``erase`` decisions, over a ``Context`` of what they depend on.
 
 ``get`` is on the hot path of every git network operation: it reads stdin, the environment and at
 most one small file (plus the account map and ``stored_tokens`` when git sends a username that is
@@ -12,144 +12,221 @@ from __future__ import annotations
 
 import sys
 
-from . import accounts, guard, protocol, settings, tokens
+from . import accounts, guard, output, protocol, settings, tokens, urls
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds at start-up; annotations only
-    from typing import BinaryIO, TextIO
+    from collections.abc import Callable
+    from typing import Any, BinaryIO, TextIO
 
 DEFAULT_USERNAME = "hf_user"
 OPERATIONS = ("get", "store", "erase")
-PREFIX = "git-credential-hf: "
 
 
-def get(cred: protocol.Credential) -> list[tuple[str, str]]:
+def _whoami(token: str) -> dict[str, Any]:
+    from . import hub  # requests, json: only when the Hub is called
+
+    return hub.whoami(token)
+
+
+class Context:
+    """What get/store/erase depend on; each defaults to the real thing (environment, token
+    files, the Hub). Tests hand in memory versions.
+
+    - ``served()``: the ``(protocol, host)`` pairs answered for;
+    - ``env_token()``: ``(token, variable)`` from the environment, or ``None``;
+    - ``saved_token()``: the token file's token, or ``None``;
+    - ``whoami(token)``: the Hub's answer, or a ``hub.HubError``;
+    - ``save(token, name)``: make it active and named; returns warnings (``TokenStoreError``);
+    - ``delete(token)``: remove it if it is the saved one (``TokenStoreError``);
+    - ``select(username)``: ``(token, source)`` of the account ``username`` names, or ``None``
+      (``accounts.select``: the account map and ``stored_tokens``, no network);
+    - ``delete_named(name, token)``: remove that ``stored_tokens`` entry if it still holds
+      ``token`` (``TokenStoreError``);
+    - ``learn(token, info)``: record the token's account (``accounts.learn``);
+    - ``guard``: the retry guard (``check``, ``record``, ``clear``), the ``guard`` module.
+    """
+
+    __slots__ = ("delete", "delete_named", "env_token", "guard", "learn", "save", "saved_token",
+                 "select", "served", "whoami")
+
+    def __init__(
+        self,
+        served: Callable[[], tuple[tuple[str, str], ...]] | None = None,
+        env_token: Callable[[], tuple[str, str] | None] | None = None,
+        saved_token: Callable[[], str | None] | None = None,
+        whoami: Callable[[str], dict[str, Any]] | None = None,
+        save: Callable[[str, str | None], list[str]] | None = None,
+        delete: Callable[[str], object] | None = None,
+        select: Callable[[str], tuple[str, str] | None] | None = None,
+        delete_named: Callable[[str, str], object] | None = None,
+        learn: Callable[[str, dict[str, Any]], None] | None = None,
+        guard_module: Any = None,
+    ) -> None:
+        # Looked up at call time, so a long-lived process sees the current modules' functions.
+        self.served = served or (lambda: settings.served_hosts())
+        self.env_token = env_token or (lambda: settings.env_token())
+        self.saved_token = saved_token or (lambda: tokens.read_token_file())
+        self.whoami = whoami or _whoami
+        self.save = save or (lambda token, name: tokens.save_token(token, name))
+        self.delete = delete or (lambda token: tokens.delete_token(token))
+        self.select = select or (lambda username: accounts.select(username))
+        self.delete_named = delete_named or _delete_named
+        self.learn = learn or (lambda token, info: accounts.learn(token, info))
+        self.guard = guard_module or guard
+
+    def serves(self, cred: protocol.Credential) -> bool:
+        if not cred.protocol or not cred.host:
+            return False
+        return (cred.protocol, urls.normalize_host(cred.protocol, cred.host)) in self.served()
+
+    def active_token(self) -> str | None:
+        from_env = self.env_token()
+        return from_env[0] if from_env else self.saved_token()
+
+    def pick(self, cred: protocol.Credential) -> tuple[str | None, str]:
+        """The token for this request and its source (a variable name, ``"file"`` or
+        ``"stored:<name>"``): the account the username names, when it is one we know with a
+        saved token, else the active token."""
+        if cred.username and cred.username != DEFAULT_USERNAME:
+            picked = self.select(cred.username)
+            if picked:
+                return picked
+        from_env = self.env_token()
+        return from_env if from_env else (self.saved_token(), "file")
+
+
+def _delete_named(name: str, token: str) -> None:
+    if tokens.stored_tokens().get(name) == token:
+        tokens.delete_named(name)
+
+
+def get(cred: protocol.Credential, ctx: Context | None = None) -> list[tuple[str, str]]:
     """What to answer: ``[("username", …), ("password", token)]``, ``[("quit", "1")]`` or
     nothing."""
-    return answer(cred)[0]
+    return answer(cred, ctx)[0]
 
 
-def _pick(cred: protocol.Credential) -> tuple[str | None, str]:
-    """The token for this request and its source: the account the username names, when it is
-    one we know with a saved token, else the active token."""
-    if cred.username and cred.username != DEFAULT_USERNAME:
-        picked = accounts.select(cred.username)
-        if picked:
-            return picked
-    return tokens.active_token()
-
-
-def answer(cred: protocol.Credential) -> tuple[list[tuple[str, str]], str | None]:
+def answer(
+    cred: protocol.Credential, ctx: Context | None = None
+) -> tuple[list[tuple[str, str]], str | None]:
     """``get``'s answer, plus the one line for stderr when the retry guard stops git."""
-    if not settings.serves(cred.protocol, cred.host):
+    ctx = ctx or Context()
+    if not ctx.serves(cred):
         return [], None  # a non-Hub host costs no file read
-    token, source = _pick(cred)
+    token, source = ctx.pick(cred)
     if not token:
         return [], None
-    refused = guard.check(token)
+    refused = ctx.guard.check(token)
     if refused:
-        return [("quit", "1")], guard.message(tokens.mask(token), source, *refused)
+        return [("quit", "1")], ctx.guard.message(output.mask(token), source, *refused)
     return [("username", cred.username or DEFAULT_USERNAME), ("password", token)], None
 
 
-def store(cred: protocol.Credential) -> str | None:
+def store(cred: protocol.Credential, ctx: Context | None = None) -> str | None:
     """Adopt a password git found to work. Returns a one-line problem, or ``None``."""
-    if not settings.serves(cred.protocol, cred.host) or not cred.password:
+    ctx = ctx or Context()
+    if not ctx.serves(cred) or not cred.password:
         return None
-    guard.clear(cred.password)  # it worked: forget its refusals (one stat when there are none)
-    if settings.env_token():
+    ctx.guard.clear(cred.password)  # it worked: forget its refusals (one stat when none)
+    if ctx.env_token():
         return None  # the environment decides; the cache is not ours to change then
     password = cred.password
-    if password == tokens.read_token_file():
+    if password == ctx.saved_token():
         return None  # the common case: git confirms the token we gave it
-    if password in accounts.stored_light().values():
-        return None  # a named token the username selected: already saved
+    picked = ctx.select(cred.username) if cred.username else None
+    if picked and picked[0] == password:
+        return None  # the named token the username selected: already saved
     from . import hub
 
     try:
-        info = hub.whoami(password)
+        info = ctx.whoami(password)
     except hub.HubError as e:
         return f"not saving the credential: {e}"
     if info.get("type") != "user":
         return f"not saving the credential: it belongs to a {info.get('type')!r}, not a user"
     try:
-        warnings = tokens.save_token(password, hub.token_name(info))
+        warnings = ctx.save(password, hub.token_name(info))
     except tokens.TokenStoreError as e:
         return f"not saving the credential: {e}"
-    accounts.learn(password, info)
+    ctx.learn(password, info)
     return "; ".join(warnings) or None
 
 
-def erase(cred: protocol.Credential) -> str | None:
+def erase(cred: protocol.Credential, ctx: Context | None = None) -> str | None:
     """git says the token failed. Remove it only when the Hub confirms it is invalid; when it
     is kept, count the refusal for the retry guard (``guard``)."""
-    if not settings.serves(cred.protocol, cred.host) or not cred.password:
+    ctx = ctx or Context()
+    if not ctx.serves(cred) or not cred.password:
         return None
-    token, source = _pick(cred)
+    token, source = ctx.pick(cred)
     if not token or cred.password != token:
         return None  # never erase a credential we would not serve
     if source in settings.TOKEN_ENV_VARS:
-        guard.record(token)  # not ours to remove; no network
+        ctx.guard.record(token)  # not ours to remove; no network
         return None
     named = source[len("stored:"):] if source.startswith("stored:") else None
     from . import hub
 
+    shown = output.mask(token)
     try:
-        info = hub.whoami(token)
+        info = ctx.whoami(token)
     except hub.InvalidTokenError:
         try:
             if named is None:
-                tokens.delete_token(token)
+                ctx.delete(token)
             else:
-                _delete_named(named, token)
+                ctx.delete_named(named, token)
         except tokens.TokenStoreError as e:
-            return f"the Hub rejected the saved token {tokens.mask(token)} but {e}"
+            return f"the Hub rejected the saved token {shown} but {e}"
         accounts.prune()
         return (
-            f"the Hub rejected the saved token {tokens.mask(token)}; it was removed. "
+            f"the Hub rejected the saved token {shown}; it was removed. "
             "Log in again with: git-credential-hf login"
         )
     except hub.HubError as e:
-        guard.record(token, "could not verify it")
-        return f"kept the saved token {tokens.mask(token)}: could not verify it ({e})"
-    accounts.learn(token, info)
+        ctx.guard.record(token, "could not verify it")
+        return f"kept the saved token {shown}: could not verify it ({e})"
+    ctx.learn(token, info)
     from . import permissions
 
     where = permissions.repo_from_path(cred.path)
     _ok, why = permissions.explain(info, where[1] if where else None)
-    guard.record(token, f"valid, {hub.token_role(info)} token")
+    ctx.guard.record(token, f"valid, {hub.token_role(info)} token")
     return (
-        f"the token {tokens.mask(token)} ({info.get('name')}) is still valid, so it was kept; "
+        f"the token {shown} ({info.get('name')}) is still valid, so it was kept; "
         f"the failure is likely a missing permission: {why}"
     )
 
 
-def _delete_named(name: str, token: str) -> None:
-    """Remove the ``stored_tokens`` entry ``name`` if it still holds ``token``."""
-    if tokens.stored_tokens().get(name) == token:
-        tokens.delete_named(name)
-
-
-def run(operation: str, stdin: BinaryIO, stdout: BinaryIO, stderr: TextIO) -> int:
+def run(
+    operation: str, stdin: BinaryIO, stdout: BinaryIO, stderr: TextIO, ctx: Context | None = None
+) -> int:
     """Run one helper operation on git's streams. Exit code: 0, or 1 when store/erase report
-    a problem."""
+    a problem (an invalid ``HF_ENDPOINT`` among them: ``get`` then answers nothing, silently)."""
     try:
         cred = protocol.parse(stdin)
     except protocol.ProtocolError as e:
         if operation == "get" or e.quiet:
             return 0
-        stderr.write(f"{PREFIX}ignoring malformed input: {e}\n")
+        output.error(f"ignoring malformed input: {e}", stderr)
         return 1  # store/erase exit 1 whenever they report a problem
     if operation == "get":
-        pairs, notice = answer(cred)
+        pairs, notice = answer(cred, ctx)
         stdout.write(protocol.format_pairs(pairs))
         stdout.flush()
         if notice:
-            stderr.write(PREFIX + notice.replace("\n", " ") + "\n")
+            output.error(notice, stderr)
         return 0
-    problem = store(cred) if operation == "store" else erase(cred)
+    if ctx is None:
+        try:
+            settings.endpoint_info()
+        except settings.EndpointError as e:
+            output.error(str(e), stderr)
+            return 1
+    problem = store(cred, ctx) if operation == "store" else erase(cred, ctx)
     if problem:
-        stderr.write(PREFIX + problem.replace("\n", " ") + "\n")
+        output.error(problem, stderr)
         return 1
     return 0
 
@@ -159,5 +236,5 @@ def main(operation: str) -> int:
         return run(operation, sys.stdin.buffer, sys.stdout.buffer, sys.stderr)
     except Exception as e:  # never a traceback in git's output; never a token either
         if operation != "get":
-            sys.stderr.write(f"{PREFIX}{operation} failed: {type(e).__name__}\n")
+            output.error(f"{operation} failed: {type(e).__name__}")
         return 1

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import os
 
-from . import settings
+from . import output, settings
 
 LOCK_TIMEOUT_S = 10.0
 MAX_TOKEN_FILE = 64 * 1024
@@ -39,17 +39,7 @@ class UnusableNameError(TokenStoreError):
     """A token name that cannot be a ``stored_tokens`` section; raised before any write."""
 
 
-def mask(token: str | None) -> str:
-    """``hf_****abcd``: enough to recognise a token, useless to anyone who reads it."""
-    if not token:
-        return "<none>"
-    for prefix in ("api_org_", "hf_"):
-        if token.startswith(prefix):
-            break
-    else:
-        prefix = ""
-    tail = token[-4:] if len(token) >= len(prefix) + 8 else ""
-    return f"{prefix}****{tail}"
+mask = output.mask  # kept here too: callers that hold tokens mask them
 
 
 # --- readers (lock-free, cheap) ------------------------------------------------------------

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -48,5 +47,7 @@ def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     monkeypatch.setenv("HF_HOME", str(home / ".cache" / "huggingface"))
     monkeypatch.setenv("GIT_TERMINAL_PROMPT", "0")
     monkeypatch.setenv("HF_HUB_DISABLE_TELEMETRY", "1")
-    assert os.environ["HOME"] == str(home)
+    # git reads the repository config of its working directory: never this checkout's own
+    # (.git/config of the clone the tests run from), only what a test sets up.
+    monkeypatch.chdir(home)
     return home

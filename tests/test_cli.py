@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from git_credential_hf import cli, gitconfig, settings, tokens
+from git_credential_hf import cli, gitconfig, output, settings, tokens
 
 WRITE = "hf_" + "W" * 30 + "wrt1"
 READ = "hf_" + "R" * 30 + "red2"
@@ -45,7 +45,7 @@ def run(capsys, *args: str, stdin: str | None = None, tty: bool = False, monkeyp
     if stdin is not None:
         monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
     if monkeypatch is not None:
-        monkeypatch.setattr(cli, "_stdin_is_tty", lambda: tty)
+        monkeypatch.setattr(output, "stdin_is_tty", lambda: tty)
     code = cli.main(list(args))
     out, err = capsys.readouterr()
     return code, out, err

@@ -106,7 +106,7 @@ def test_unexpected_errors_show_their_type_only(hub, shown, monkeypatch):
     def boom(*_a):
         raise RuntimeError(f"leaky {WRITE}")
 
-    monkeypatch.setattr(_login, "_save_and_report", boom)
+    monkeypatch.setattr(_login, "login_with_token", boom)
     git_credential_hf.notebook_login()
     _intro, token, _git, button, outcome = parts(shown[0])
     token.value = WRITE
@@ -139,7 +139,14 @@ def test_notebook_extra_is_declared():
 
 
 def test_endpoint_is_escaped_in_the_intro(monkeypatch, shown):
-    monkeypatch.setenv("HF_ENDPOINT", "https://hub.example.com/<b>")
+    monkeypatch.setenv("HF_ENDPOINT", "https://hub.example.com/a'b&c")
     git_credential_hf.notebook_login()
-    assert "<b>" not in shown[0].children[0].value
-    assert settings.endpoint() == "https://hub.example.com/<b>"
+    assert "a&#x27;b&amp;c" in shown[0].children[0].value
+    assert settings.endpoint() == "https://hub.example.com/a'b&c"
+
+
+def test_an_invalid_endpoint_is_refused_before_the_widget(monkeypatch, shown):
+    monkeypatch.setenv("HF_ENDPOINT", "https://hub.example.com/<b>")
+    with pytest.raises(git_credential_hf.LoginError, match="HF_ENDPOINT"):
+        git_credential_hf.notebook_login()
+    assert shown == []

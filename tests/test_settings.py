@@ -66,7 +66,8 @@ ENDPOINT_CASES = [
      (("https", "hub.example.com"),)),
     ("http default port dropped", "http://hub.local:80", "http://hub.local:80", (("http", "hub.local"),)),
     ("other port kept", "https://hub.local:8443", "https://hub.local:8443", (("https", "hub.local:8443"),)),
-    ("no scheme serves nothing", "hub.example.com", "hub.example.com", ()),
+    ("upper-case scheme", "HTTPS://hub.example.com", "https://hub.example.com",
+     (("https", "hub.example.com"),)),
 ]
 
 
@@ -77,6 +78,13 @@ def test_endpoint(value: str | None, endpoint: str, served: tuple, monkeypatch: 
         monkeypatch.setenv("HF_ENDPOINT", value)
     assert settings.endpoint() == endpoint
     assert settings.served_hosts() == served
+
+
+def test_an_invalid_endpoint_serves_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_ENDPOINT", "hub.example.com")  # no scheme (more cases: test_urls)
+    with pytest.raises(settings.EndpointError, match="no http:// or https:// scheme"):
+        settings.endpoint()
+    assert settings.served_hosts() == ()
 
 
 SERVES_CASES = [

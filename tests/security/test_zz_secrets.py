@@ -114,8 +114,10 @@ def test_exception_messages_and_tracebacks_are_masked(sec, fake_hub, make_hub) -
             chain.append(seen)
             seen = seen.__cause__ or seen.__context__
         texts = [str(e) for e in chain] + [repr(e) for e in chain]
-        texts.append("".join(traceback.format_exception(error)))
-        texts.append("".join(traceback.format_exception(error, chain=True)))
+        # the three-argument form: Python 3.9 has no format_exception(error)
+        parts = (type(error), error, error.__traceback__)
+        texts.append("".join(traceback.format_exception(*parts, chain=False)))
+        texts.append("".join(traceback.format_exception(*parts, chain=True)))
         for text in texts:
             assert not any(s in text for s in secrets), f"{type(error).__name__}: {text[:300]}"
             assert not sec.find_leaks(text)
@@ -128,7 +130,7 @@ def test_helper_crash_message_holds_no_token(sec, monkeypatch) -> None:
     """An unexpected exception in store/erase is reduced to its type name on stderr."""
     token = sec.make_token("sec-crash")
 
-    def boom(cred):
+    def boom(cred, ctx=None):
         raise RuntimeError(f"boom with {cred.password}")
 
     monkeypatch.setattr(helper, "store", boom)
