@@ -44,7 +44,11 @@ def whoami(token: str | None = None) -> dict[str, Any]:
         token = get_token()
         if not token:
             raise NotLoggedInError("not logged in: run `git-credential-hf login`")
-    return _ask_hub(token)
+    info = _ask_hub(token)
+    from . import accounts
+
+    accounts.learn(token, info)  # validated: remember its account (for username selection)
+    return info
 
 
 def _endpoint() -> str:

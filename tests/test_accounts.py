@@ -306,3 +306,10 @@ def test_cli_list_shows_expiry_and_active(two_accounts: FakeHub, capsys) -> None
     assert bob.startswith("*") and " bob " in bob
     assert CAROL not in out and BOB not in out and "hf_oauth_refresh_xyz" not in out
     assert cli.main(["switch", "nobody"]) == 1 and tokens.read_token_file() == BOB
+
+
+def test_whoami_learns_the_account(fake_hub: FakeHub) -> None:
+    tokens.save_token(ALICE, "from-hf")  # saved by someone else, never validated here
+    assert accounts.account_of(ALICE) is None
+    _login.whoami()
+    assert accounts.account_of(ALICE) == "alice"

@@ -21,6 +21,10 @@ def test_state_dir_agrees_with_platformdirs(xdg: str | None, monkeypatch: pytest
     else:
         monkeypatch.setenv("XDG_STATE_HOME", xdg)
     expected = platformdirs.user_state_dir("git-credential-hf", appauthor=False)
+    if xdg and not xdg.startswith("/") and not os.path.isabs(expected):
+        # Older platformdirs (4.4, the last for Python 3.9) takes a relative XDG_STATE_HOME as
+        # is; current releases ignore it, as the XDG spec says. We follow the spec.
+        pytest.skip(f"platformdirs {platformdirs.__version__} uses a relative XDG_STATE_HOME")
     assert os.path.normpath(state.state_dir()) == os.path.normpath(expected)
 
 
