@@ -65,7 +65,8 @@ def stored_light() -> dict[str, str]:
             continue
         if section is None or line[0] in " \t":
             continue  # before any section, or a continuation line
-        cut = min((i for i in (text.find("="), text.find(":")) if i >= 0), default=-1)
+        eq, colon = text.find("="), text.find(":")
+        cut = eq if colon < 0 or 0 <= eq < colon else colon  # the first delimiter
         if cut > 0 and text[:cut].strip().lower() == "hf_token":
             value = settings.clean_token(text[cut + 1 :])
             if value:

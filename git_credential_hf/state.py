@@ -54,16 +54,22 @@ def path(name: str) -> str:
     return os.path.join(state_dir(), name)
 
 
+_sha256 = None
+
+
 def token_key(token: str) -> str:
     """SHA-256 hex of the token: how state files name a token without holding it."""
-    try:  # CPython's own SHA-256 (same digest as hashlib's), without loading OpenSSL
-        from _sha256 import sha256  # Python <= 3.11
-    except ImportError:
-        try:
-            from _sha2 import sha256  # Python >= 3.12
+    global _sha256
+    if _sha256 is None:
+        try:  # CPython's own SHA-256 (same digest as hashlib's), without loading OpenSSL
+            from _sha256 import sha256  # Python <= 3.11
         except ImportError:
-            from hashlib import sha256
-    return sha256(token.encode("utf-8", "surrogateescape")).hexdigest()
+            try:
+                from _sha2 import sha256  # Python >= 3.12
+            except ImportError:
+                from hashlib import sha256
+        _sha256 = sha256
+    return _sha256(token.encode("utf-8", "surrogateescape")).hexdigest()
 
 
 def mtime(name: str) -> float | None:
