@@ -42,6 +42,9 @@ _LOGIN_OPTIONS = [
                         "prefer --token-stdin)"}),
         (("--token-stdin",), {"action": "store_true",
                               "help": "read the token from standard input (one line)"}),
+        (("--web",), {"action": "store_true",
+                      "help": "log in with your browser (OAuth device code): open the URL "
+                      "shown and enter the code; the login then renews itself"}),
     ),
     (("--add-to-git-credential",),
      {"action": "store_true", "help": "also run `setup`, so git asks this helper for Hub URLs"}),
@@ -111,10 +114,36 @@ def run(args: list[str]) -> int:
         return fail(f"{ns.command} failed unexpectedly ({type(e).__name__})")
 
 
+LOGIN_METHOD_QUESTION = (
+    "How would you like to log in?\n"
+    "  1) Log in with your browser\n"
+    "  2) Paste an access token\n"
+    "Choose [1/2] (default 1): "
+)
+
+
+def _ask_method() -> str:
+    """``"web"`` or ``"token"``, asked on the terminal as ``hf auth login`` does."""
+    from . import _login
+
+    while True:
+        try:
+            answer = input(LOGIN_METHOD_QUESTION).strip().lower()
+        except EOFError:
+            raise _login.LoginError("login cancelled (no answer)") from None
+        if answer in ("", "1", "b", "browser", "web"):
+            return "web"
+        if answer in ("2", "p", "paste", "token"):
+            return "token"
+        print("Please answer 1 or 2.")
+
+
 def _cmd_login(ns) -> int:
     from . import _login, settings
 
     add_to_git = ns.add_to_git_credential
+    web = ns.web
+    token = None
     if ns.token_stdin:
         line = sys.stdin.readline(64 * 1024) if sys.stdin is not None else ""
         token = settings.clean_token(line)
@@ -122,23 +151,56 @@ def _cmd_login(ns) -> int:
             return fail("login: no token on standard input", 2)
     elif ns.token is not None:
         token = ns.token
+    elif web:
+        pass
     elif not output.stdin_is_tty():
         return fail(
-            "login: no terminal to prompt for a token; pipe it in: "
-            "git-credential-hf login --token-stdin < FILE",
+            "login: no terminal to prompt; log in with your browser: git-credential-hf login "
+            "--web, or pipe a token in: git-credential-hf login --token-stdin < FILE",
             2,
         )
     else:
         try:
-            token = _login.prompt_token()
-            if not add_to_git:
-                add_to_git = _login.ask_yes_no(_login.GIT_QUESTION)
+            web = _ask_method() == "web"
+            if not web:
+                token = _login.prompt_token()
+                if not add_to_git:
+                    add_to_git = _login.ask_yes_no(_login.GIT_QUESTION)
         except _login.LoginError as e:
             return fail(f"login: {e}")
+    if web:
+        return _web_login(add_to_git, ns.write_permission)
     try:
         result = _login.login_with_token(token, add_to_git, ns.write_permission)
     except _login.LoginError as e:
         return fail(f"login failed: {e}")
+    for line in result.lines():
+        print(line)
+    return 0
+
+
+def _web_login(add_to_git: bool, write_permission: bool) -> int:
+    """``login --web``: the URL and the code, dots while waiting, then the outcome; the git
+    question comes after the approval (only on a terminal, and unless already answered)."""
+    from . import _login
+
+    try:
+        device = _login.DeviceLogin(False, write_permission)
+        print()
+        for line in device.lines():
+            print(f"    {line}")
+        print()
+        print("Waiting for authorization", end="", flush=True)
+        try:
+            result = device.finish(on_pending=lambda: print(".", end="", flush=True))
+        finally:
+            print()
+        if not add_to_git and output.stdin_is_tty():
+            add_to_git = _login.ask_yes_no(_login.GIT_QUESTION)
+    except _login.LoginError as e:
+        return fail(f"login failed: {e}")
+    if add_to_git:
+        result.git, result.git_error = _login.configure_git()
     for line in result.lines():
         print(line)
     return 0
@@ -229,7 +291,7 @@ def _cmd_preflight(ns) -> int:
 def _cmd_whoami(ns) -> int:
     from . import _login, hub, settings, tokens
 
-    token, source = tokens.active_token()
+    token, source = _login.active_token()  # a due browser login is refreshed first
     try:
         info = _login.whoami(token or None)
     except _login.LoginError as e:
@@ -241,6 +303,11 @@ def _cmd_whoami(ns) -> int:
     print(f"endpoint: {settings.endpoint()}")
     role = hub.token_role(info)
     print(f"token: {output.mask(token)} from {_origin(source)} (permission: {role})")
+    found = tokens.oauth_section(token) if token and source == "file" else None
+    if found:
+        expiry = _login.describe_expiry(tokens.expires_at(found[1]), "refresh_token" in found[1])
+        if expiry:
+            print(f"expiry: {expiry}")
     return 0
 
 
@@ -284,6 +351,16 @@ def status_report(config=None) -> StatusReport:
     token, source = tokens.active_token()
     if token:
         report.add("token", f"{output.mask(token)} (from {_origin(source)})")
+        found = tokens.oauth_section(token) if source == "file" else None
+        if found:
+            from ._login import describe_expiry
+
+            has_refresh = "refresh_token" in found[1]
+            expiry = describe_expiry(tokens.expires_at(found[1]), has_refresh)
+            if expiry:
+                report.add("expiry", expiry)
+            report.add("refresh", "refresh token present: renewed automatically when less "
+                       "than 24 h remain" if has_refresh else "no refresh token")
     else:
         where = settings.token_path()
         report.add("token", f"none (no HF_TOKEN, HUGGING_FACE_HUB_TOKEN or {where})")
@@ -349,7 +426,9 @@ def _git_status(report: StatusReport, url: str, primary: bool, config=None) -> N
 SUBCOMMANDS += [
     ("login", "check a token with the Hub and save it",
      "Check a token with the Hub and save it where huggingface_hub reads it. "
-     "Without --token/--token-stdin, prompt on the terminal (hidden input).",
+     "--web logs in with your browser instead (the login then renews itself). Without "
+     "--token/--token-stdin/--web, ask on the terminal: browser, or paste a token (hidden "
+     "input).",
      _LOGIN_OPTIONS, _cmd_login),
     ("logout", "remove the saved token; make git helpers forget Hub credentials",
      "Remove the active token and its stored_tokens entry (or, with --token-name, that one "

@@ -122,6 +122,8 @@ def source_label(source: str) -> str:
         return source
     if source.startswith("stored:"):
         return f"the stored token {source[len('stored:'):]!r}"
+    if source == "HF_OIDC_RESOURCE":
+        return "the OIDC-exchanged token"
     from . import settings
 
     return f"the token file ({settings.token_path()})"

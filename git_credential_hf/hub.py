@@ -9,7 +9,7 @@ the Authorization header must not travel anywhere the user did not configure.
 
 from __future__ import annotations
 
-from . import settings, tokens
+from . import output, settings
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -61,7 +61,7 @@ def whoami(token: str, endpoint: str | None = None) -> dict[str, Any]:
     base = (endpoint or settings.endpoint()).rstrip("/")
     status, body, headers = _get(f"{base}/api/whoami-v2", token, base)
     if status == 401:
-        raise InvalidTokenError(f"{base} rejected the token {tokens.mask(token)} (401)")
+        raise InvalidTokenError(f"{base} rejected the token {output.mask(token)} (401)")
     if status == 429:
         retry = _retry_after(headers.get("Retry-After"))
         hint = f"; retry in {retry:g} s" if retry is not None else ""
@@ -100,7 +100,7 @@ class BearerAuth:
         return r
 
     def __repr__(self) -> str:  # never the token, whatever prints this object
-        return f"BearerAuth({tokens.mask(self._token)})"
+        return f"BearerAuth({output.mask(self._token)})"
 
 
 class NoAuth:

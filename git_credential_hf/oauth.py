@@ -26,7 +26,6 @@ DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 REFRESH_GRANT = "refresh_token"
 EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange"
 ID_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:id_token"
-REFRESH_MARGIN_S = 24 * 3600  # refresh when less than a day of validity remains
 DEFAULT_INTERVAL_S = 5
 DEFAULT_DEVICE_EXPIRES_S = 900
 SLOW_DOWN_STEP_S = 5
@@ -161,9 +160,7 @@ def refresh(refresh_token: str, endpoint: str | None = None,
 
 def is_due(expires_at: int | None, now: float | None = None) -> bool:
     """huggingface_hub's rule: refresh when less than 24 h remain (or already expired)."""
-    if expires_at is None:
-        return False
-    return expires_at - REFRESH_MARGIN_S <= (time.time() if now is None else now)
+    return tokens.refresh_due(expires_at, now)
 
 
 # --- device code (browser login) -------------------------------------------------------------

@@ -192,6 +192,18 @@ def oauth_section(token: str) -> tuple[str, dict[str, str]] | None:
     return None
 
 
+REFRESH_MARGIN_S = 24 * 3600  # huggingface_hub refreshes when less than a day remains
+
+
+def refresh_due(expires: int | None, now: float | None = None) -> bool:
+    """huggingface_hub's rule: due when fewer than 24 h remain (or already expired)."""
+    if expires is None:
+        return False
+    import time  # built in: free
+
+    return expires - REFRESH_MARGIN_S <= (time.time() if now is None else now)
+
+
 def expires_at(fields: dict[str, str]) -> int | None:
     """The section's ``expires_at`` as an int, ``None`` when absent or not a number (as
     huggingface_hub treats it)."""

@@ -199,6 +199,7 @@ def test_dead_refresh_token_fails_with_the_login_hint(hub, git_env, tmp_path):
 
 def test_login_web_then_push(hub, git_env, tmp_path):
     hub.device_auto_approve = 1
+    git_env.run("config", "--global", "--unset-all", f"credential.{hub.url}.helper")
     proc = subprocess.run([*COMMAND, "login", "--web", "--add-to-git-credential"],
                           capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
     assert proc.returncode == 0, proc.stderr
@@ -210,8 +211,7 @@ def test_login_web_then_push(hub, git_env, tmp_path):
     assert fields["hf_token"] == token and "refresh_token" in fields and "expires_at" in fields
     assert fields["refresh_token"] not in proc.stdout + proc.stderr
     assert hf_get_token() == token
-    # --add-to-git-credential: git uses the helper without the test's own config
-    git_env.run("config", "--global", "--unset-all", f"credential.{hub.url}.helper")
+    # --add-to-git-credential set git up: the fixture's helper config was removed above
     work = tmp_path / "w"
     clone(hub, git_env, work)
     (work / "f.txt").write_text("x\n")
