@@ -313,3 +313,51 @@ def test_whoami_learns_the_account(fake_hub: FakeHub) -> None:
     assert accounts.account_of(ALICE) is None
     _login.whoami()
     assert accounts.account_of(ALICE) == "alice"
+
+
+# --- with OAuth logins (lifecycle's fresh/renew hooks) ------------------------------------------
+
+
+def cred_for(username: str, password: str | None = None):
+    from git_credential_hf import protocol
+
+    text = HUB + f"username={username}\n" + (f"password={password}\n" if password else "")
+    return protocol.parse_bytes(text.encode())
+
+
+def test_a_selected_named_login_is_made_current(two_accounts: FakeHub) -> None:
+    from git_credential_hf import helper
+
+    seen: list[str] = []
+    ctx = helper.Context(fresh=lambda t: (seen.append(t), (CAROL, 1234, None))[1])
+    assert helper.get(cred_for("alice"), ctx) == [("username", "alice"), ("password", CAROL),
+                                                  ("password_expiry_utc", "1234")]
+    assert seen == [ALICE]
+
+
+def test_a_dead_named_login_removes_only_that_entry(two_accounts: FakeHub) -> None:
+    from types import SimpleNamespace
+
+    from git_credential_hf import helper
+
+    del two_accounts.known[ALICE]
+    ctx = helper.Context(renew=lambda t: SimpleNamespace(state="dead", token=t, problem=None))
+    line = helper.erase(cred_for("alice", ALICE), ctx)
+    assert "cannot be renewed" in line and ALICE not in line
+    assert tokens.stored_tokens() == {"bob-work": BOB} and tokens.read_token_file() == BOB
+
+
+def test_a_login_that_cannot_be_renewed_now_counts_for_the_guard(two_accounts: FakeHub) -> None:
+    from types import SimpleNamespace
+
+    from git_credential_hf import helper
+
+    del two_accounts.known[ALICE]
+    ctx = helper.Context(renew=lambda t: SimpleNamespace(state="transient", token=t, problem="503"),
+                         fresh=lambda t: (t, None, None))
+    for _ in range(2):
+        assert "could not be renewed now" in helper.erase(cred_for("alice", ALICE), ctx)
+    problems: list[str] = []
+    assert helper.get(cred_for("alice"), ctx, problems) == [("quit", "1")]
+    assert len(problems) == 1 and "'alice-laptop'" in problems[0] and ALICE not in problems[0]
+    assert tokens.stored_tokens()["alice-laptop"] == ALICE  # never removed
