@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import sys
 
-from . import accounts, guard, output, protocol, settings, tokens, urls
+from . import guard, output, protocol, settings, tokens, urls
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds at start-up; annotations only
@@ -143,9 +143,9 @@ class Context:
         self.oidc_enabled = oidc_enabled or _oidc_enabled
         self.fresh = fresh or _fresh
         self.renew = renew or _renew
-        self.select = select or (lambda username: accounts.select(username))
+        self.select = select or _select
         self.delete_named = delete_named or _delete_named
-        self.learn = learn or (lambda token, info: accounts.learn(token, info))
+        self.learn = learn or _learn
         self.guard = guard_module or guard
 
     def serves(self, cred: protocol.Credential) -> bool:
@@ -167,6 +167,18 @@ class Context:
                 return picked
         from_env = self.env_token()
         return from_env if from_env else (self.saved_token(), "file")
+
+
+def _select(username: str) -> tuple[str, str] | None:
+    from . import accounts  # loaded only when git sends a username
+
+    return accounts.select(username)
+
+
+def _learn(token: str, info: dict[str, Any]) -> None:
+    from . import accounts
+
+    accounts.learn(token, info)
 
 
 def _delete_named(name: str, token: str) -> None:
@@ -272,6 +284,8 @@ def erase(cred: protocol.Credential, ctx: Context | None = None) -> str | None:
                 ctx.delete_named(named, token)
         except tokens.TokenStoreError as e:
             return f"the Hub rejected the saved token {shown} but {e}"
+        from . import accounts
+
         accounts.prune()
         return (
             f"the Hub rejected the saved token {shown}; it was removed. "
