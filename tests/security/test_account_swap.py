@@ -18,6 +18,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from support import load_local_hub
 
 
 def _files(sec, home: Path) -> dict:
@@ -118,7 +119,7 @@ def test_url_credentials_do_not_log_the_user_in_as_someone_else(sec, tmp_path) -
     """The attack end to end, with real git: the victim ran ``setup`` and is logged in; a
     command copied from somewhere clones ``http://mallory:<token>@<hub>/mallory/model``. git
     authenticates with the URL's token, then runs ``store`` with it."""
-    import local_hub  # scripts/, on sys.path through tests/conftest.py
+    local_hub = load_local_hub()
 
     victim, mallory = sec.make_token("git-victim"), sec.make_token("git-mallory")
     with local_hub.LocalHub(tmp_path / "hub") as hub:
@@ -142,7 +143,7 @@ def test_url_credentials_do_not_log_the_user_in_as_someone_else(sec, tmp_path) -
 def test_transfer_credentials_in_url_die_is_a_user_side_guard(sec, tmp_path) -> None:
     """The documented guard (SECURITY.md): with ``transfer.credentialsInUrl=die`` git refuses a
     URL holding a password before sending anything, so no foreign token reaches ``store``."""
-    import local_hub
+    local_hub = load_local_hub()
 
     mallory = sec.make_token("guard-mallory")
     with local_hub.LocalHub(tmp_path / "hub") as hub:
