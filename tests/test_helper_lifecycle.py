@@ -154,5 +154,6 @@ def test_get_on_an_oauth_cache_with_no_refresh_due_stays_light() -> None:
     assert report["out"] == (f"username=hf_user\npassword={TOKEN}\n"
                              f"password_expiry_utc={expires}\n")
     heavy = {"requests", "urllib3", "filelock", "socket", "ssl", "json", "subprocess",
-             "git_credential_hf.hub", "git_credential_hf.oauth", "argparse", "tempfile"}
+             "git_credential_hf.hub", "git_credential_hf.oauth", "argparse", "tempfile",
+             "configparser", "re", "typing"}
     assert sorted(heavy & set(report["new"])) == []
