@@ -6,13 +6,13 @@ import io
 import os
 import pty
 import select
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from support import closed_port, started_hub
 
 from git_credential_hf import cli, gitconfig, output, settings, tokens
 
@@ -25,13 +25,10 @@ COMMAND = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "git_cred
 
 @pytest.fixture
 def hub(tmp_path, monkeypatch):
-    import local_hub
-
-    with local_hub.LocalHub(tmp_path / "hub") as h:
-        h.add_token(WRITE, user="alice", role="write", display_name="laptop", orgs=["acme", "ml"])
-        h.add_token(READ, user="bob", role="read")
-        monkeypatch.setenv("HF_ENDPOINT", h.url)
-        monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    with started_hub(tmp_path / "hub", monkeypatch, [
+        (WRITE, {"user": "alice", "role": "write", "display_name": "laptop", "orgs": ["acme", "ml"]}),
+        (READ, {"user": "bob", "role": "read"}),
+    ]) as h:
         yield h
 
 
@@ -55,12 +52,6 @@ def one_line_error(err: str) -> None:
     assert err.count("\n") == 1 and err.startswith("git-credential-hf: "), err
     assert "Traceback" not in err
     assert WRITE not in err and READ not in err
-
-
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 # --- routing --------------------------------------------------------------------------------------

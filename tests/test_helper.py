@@ -47,8 +47,9 @@ class FakeHub:
 
 
 @pytest.fixture
-def fake_hub(monkeypatch: pytest.MonkeyPatch) -> FakeHub:
-    """The Hub faked where the default Context calls it (tests of the real token files)."""
+def patched_whoami(monkeypatch: pytest.MonkeyPatch) -> FakeHub:
+    """``hub.whoami`` replaced in process, where the default Context calls it (tests of the real
+    token files). Not the security suite's ``fake_hub`` server."""
     fake = FakeHub()
     monkeypatch.setattr(hub, "whoami", fake.whoami)
     return fake
@@ -145,7 +146,7 @@ def test_get(request_text: str, endpoint: str | None, env: str | None, saved: st
                  id="legacy variable"),
     pytest.param({}, "http://127.0.0.1:9", "127.0.0.1:9", "", id="HF_ENDPOINT (protocol differs)"),
 ])
-def test_get_default_context_reads_environment_and_files(env, endpoint, host, expected, fake_hub,
+def test_get_default_context_reads_environment_and_files(env, endpoint, host, expected, patched_whoami,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -153,7 +154,7 @@ def test_get_default_context_reads_environment_and_files(env, endpoint, host, ex
         monkeypatch.setenv("HF_ENDPOINT", endpoint)
     tokens.save_token(TOKEN)
     assert run("get", f"protocol=https\nhost={host}\n") == (0, expected.encode(), "")
-    assert fake_hub.calls == []
+    assert patched_whoami.calls == []
 
 
 def test_get_malformed_input_is_silent(mem: Memory) -> None:
@@ -181,13 +182,13 @@ def test_store_new_valid_token_is_saved_and_named(mem: Memory) -> None:
     assert (mem.saved, mem.named, mem.hub.calls) == (NEW, {"ci-box": NEW}, [NEW])
 
 
-def test_store_writes_the_real_token_files(fake_hub: FakeHub) -> None:
-    fake_hub.add(NEW, display="ci-box")
+def test_store_writes_the_real_token_files(patched_whoami: FakeHub) -> None:
+    patched_whoami.add(NEW, display="ci-box")
     tokens.save_token(TOKEN)
     assert run("store", HUB + f"password={NEW}\n") == (0, b"", "")
     assert tokens.read_token_file() == NEW
     assert tokens.stored_tokens() == {"ci-box": NEW}
-    assert fake_hub.calls == [NEW]
+    assert patched_whoami.calls == [NEW]
 
 
 def test_store_names_by_account_without_display_name(mem: Memory) -> None:
@@ -236,7 +237,7 @@ def test_erase_revoked_token_is_removed(mem: Memory) -> None:
     assert (mem.saved, mem.named) == (None, {"ci": NEW})
 
 
-def test_erase_removes_the_real_token_files(fake_hub: FakeHub) -> None:
+def test_erase_removes_the_real_token_files(patched_whoami: FakeHub) -> None:
     tokens.save_token(NEW, "ci")
     tokens.save_token(TOKEN, "laptop")  # not known to the fake hub: revoked
     code, _out, err = run("erase", HUB + f"password={TOKEN}\n")

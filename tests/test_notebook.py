@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from support import started_hub
 
 import git_credential_hf
 from git_credential_hf import _login, settings, tokens
@@ -21,13 +22,10 @@ READ = "hf_" + "R" * 30 + "red2"
 
 @pytest.fixture
 def hub(tmp_path, monkeypatch):
-    import local_hub
-
-    with local_hub.LocalHub(tmp_path / "hub") as h:
-        h.add_token(WRITE, user="alice", role="write", display_name="laptop")
-        h.add_token(READ, user="bob", role="read")
-        monkeypatch.setenv("HF_ENDPOINT", h.url)
-        monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    with started_hub(tmp_path / "hub", monkeypatch, [
+        (WRITE, {"user": "alice", "role": "write", "display_name": "laptop"}),
+        (READ, {"user": "bob", "role": "read"}),
+    ]) as h:
         yield h
 
 

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+from support import cases
 
 from git_credential_hf import settings
 
@@ -37,8 +38,7 @@ PATH_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("env", "home", "token", "stored"), [c[1:] for c in PATH_CASES],
-                         ids=[c[0] for c in PATH_CASES])
+@pytest.mark.parametrize(("env", "home", "token", "stored"), cases(PATH_CASES))
 def test_paths(env: dict[str, str], home: str | None, token: str, stored: str,
                isolated_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for name, value in env.items():
@@ -71,8 +71,7 @@ ENDPOINT_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("value", "endpoint", "served"), [c[1:] for c in ENDPOINT_CASES],
-                         ids=[c[0] for c in ENDPOINT_CASES])
+@pytest.mark.parametrize(("value", "endpoint", "served"), cases(ENDPOINT_CASES))
 def test_endpoint(value: str | None, endpoint: str, served: tuple, monkeypatch: pytest.MonkeyPatch) -> None:
     if value is not None:
         monkeypatch.setenv("HF_ENDPOINT", value)
@@ -125,7 +124,7 @@ TOKEN_ENV_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("env", "expected"), [c[1:] for c in TOKEN_ENV_CASES], ids=[c[0] for c in TOKEN_ENV_CASES])
+@pytest.mark.parametrize(("env", "expected"), cases(TOKEN_ENV_CASES))
 def test_env_token(env: dict[str, str], expected: tuple | None, monkeypatch: pytest.MonkeyPatch) -> None:
     for name, value in env.items():
         monkeypatch.setenv(name, value)

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 import requests
+from support import LOCAL_HUB_SCRIPT, load_local_hub
 
 # Not imported from conftest: several test dirs may have one, and `conftest` is not unique.
-LOCAL_HUB_SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "local_hub.py"
 HUB_TOKEN = "hf_" + "AbCdEfGhIjKlMnOpQrStUvWxYz01234567"  # what the local_hub fixture registers
 HUB_REPO = "alice/model"
 READ_TOKEN = "hf_" + "r" * 34
@@ -424,9 +424,9 @@ def test_device_flow_with_approve_url(local_hub):
 
 
 def local_hub_grant(kind: str) -> str:
-    from local_hub import DEVICE_GRANT, EXCHANGE_GRANT, REFRESH_GRANT
-
-    return {"device": DEVICE_GRANT, "refresh": REFRESH_GRANT, "exchange": EXCHANGE_GRANT}[kind]
+    hub = load_local_hub()
+    return {"device": hub.DEVICE_GRANT, "refresh": hub.REFRESH_GRANT,
+            "exchange": hub.EXCHANGE_GRANT}[kind]
 
 
 def start_device(hub) -> dict:

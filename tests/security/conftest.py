@@ -32,7 +32,9 @@ from types import SimpleNamespace
 from typing import Callable
 
 import pytest
-from local_hub import LocalHub  # scripts/ is on sys.path (tests/conftest.py)
+from support import load_local_hub
+
+LocalHub = load_local_hub().LocalHub
 
 
 def _locate_helper() -> str:
@@ -112,7 +114,46 @@ class Call:
         return find_leaks(stdout) + find_leaks(self.err)
 
 
-CALLS: list[Call] = []  # every CLI call of the session, for test_zz_secrets.py
+CALLS: list[Call] = []  # every CLI call of the session, for the session-end audit
+CAPTURED: list[tuple[str, str]] = []  # (test id, what it printed) for the same audit
+
+
+def audit(calls: list[Call] | None = None, captured: list[tuple[str, str]] | None = None
+          ) -> list[str]:
+    """One line per leak among ``calls`` (default: the session's CLI calls) and ``captured``
+    outputs (default: what this suite's tests printed)."""
+    calls = CALLS if calls is None else calls
+    captured = CAPTURED if captured is None else captured
+    found = [f"{c.args}: {c.leaks()}" for c in calls if c.leaks()]
+    return found + [f"{test}: printed {find_leaks(text)}" for test, text in captured
+                    if find_leaks(text)]
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Keep what each test of this suite printed (pytest's capture) for the audit."""
+    text = report.capstdout + report.capstderr
+    if text:
+        CAPTURED.append((f"{report.nodeid} ({report.when})", text))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The secrets audit, at the end of whatever subset of the suite ran (-k, one file, random
+    order): no token in any recorded CLI output or captured print. A leak fails the run."""
+    if not CALLS and not CAPTURED:
+        return
+    leaking = audit()
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write("\n")
+        reporter.write_line(
+            f"secrets audit: {len(CALLS)} CLI calls and {len(CAPTURED)} captured outputs "
+            f"checked against {len(SECRETS)} tokens, {len(leaking)} leaking",
+            red=bool(leaking),
+        )
+        for line in leaking:
+            reporter.write_line(f"  leak: {line}", red=True)
+    if leaking:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 # --- running the real executable ---------------------------------------------------------------
@@ -418,6 +459,7 @@ def sec() -> SimpleNamespace:
         register_secret=register_secret, find_leaks=find_leaks, run_cli=run_cli,
         run_helper=run_helper, start_cli=start_cli, finish=finish, request=request,
         hf_home=hf_home, snapshot=snapshot, parse_stored=parse_stored, temp_files=temp_files,
+        Call=Call, audit=audit,
     )
 
 
