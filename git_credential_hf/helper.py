@@ -53,7 +53,10 @@ def _fresh(token: str) -> tuple[str, int | None, str | None]:
     is refreshed as huggingface_hub does (``oauth.refresh_if_due``)."""
     found = tokens.oauth_section(token)
     if found is None:
-        return token, None, None
+        # As huggingface_hub: the token may have just been refreshed by another process (its
+        # section now holds the new one): serve the token file's current token.
+        current = tokens.read_token_file()
+        return (current or token), None, None
     fields = found[1]
     expires = tokens.expires_at(fields)
     if "refresh_token" not in fields or not tokens.refresh_due(expires):
