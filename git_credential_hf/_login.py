@@ -82,7 +82,11 @@ def whoami(token: str | None = None) -> dict[str, Any]:
         token = get_token()
         if not token:
             raise NotLoggedInError("not logged in: run `git-credential-hf login`")
-    return _ask_hub(token)
+    info = _ask_hub(token)
+    from . import accounts
+
+    accounts.learn(token, info)  # validated: remember its account (for username selection)
+    return info
 
 
 def _endpoint() -> str:
@@ -187,6 +191,9 @@ def login_with_token(
             result.warnings = [f"{e}; named copy skipped", *tokens.save_token(token)]
     except tokens.TokenStoreError as e:
         raise LoginError(f"token not saved: {e}") from None
+    from . import accounts
+
+    accounts.learn(token, info)
     if add_to_git_credential:
         result.git, result.git_error = configure_git()
     from_env = settings.env_token()
@@ -464,10 +471,16 @@ def notebook_web_login(add_to_git_credential: bool = False,
     display(HTML("<br>".join(html.escape(line) for line in lines)))
 
 
-def logout() -> None:
+def logout(token_name: str | None = None) -> None:
     """Remove the saved token and its ``stored_tokens`` entry, and make every configured git
-    helper forget Hub credentials. Says so when the environment still holds a token."""
+    helper forget Hub credentials. Says so when the environment still holds a token.
+
+    With ``token_name``: remove only the token stored under that name, and the active token
+    only if it was that one (``hf auth logout --token-name``); an unknown name raises
+    ``LoginError`` and changes nothing."""
     _endpoint()  # an invalid HF_ENDPOINT is refused before anything changes
+    if token_name is not None:
+        return _logout_named(token_name)
     saved = tokens.read_token_file()
     if saved:
         try:
@@ -495,3 +508,50 @@ def logout() -> None:
         )
     else:
         print("Logged out.")
+
+
+def _logout_named(name: str) -> None:
+    from . import manage
+
+    try:
+        done = manage.logout_token(name)
+    except manage.ManageError as e:
+        raise LoginError(str(e)) from None
+    print(f"Removed the token {name!r} ({done['token']}) from {settings.stored_tokens_path()}")
+    if done["active_removed"]:
+        print(f"It was the active token: {settings.token_path()} was removed too.")
+
+
+def list_tokens(check: bool = False) -> list:
+    """The stored tokens as dicts (``name``, masked ``token``, ``account``, ``role``,
+    ``expires_at``, ``active``); ``check=True`` asks the Hub about tokens not seen yet."""
+    from . import manage
+
+    return manage.list_tokens(check=check)
+
+
+def auth_switch(token_name: str, add_to_git_credential: bool = False) -> None:
+    """Make the token stored as ``token_name`` the active one (``hf auth switch``). An unknown
+    name raises ``LoginError`` (a ``ValueError``) and changes nothing."""
+    from . import manage
+
+    try:
+        done = manage.switch(token_name, add_to_git_credential=add_to_git_credential)
+    except manage.ManageError as e:
+        raise LoginError(str(e)) from None
+    for line in done["git"]:
+        print(line)
+    print(f"The current active token is: {token_name}")
+    if done["overridden_by"]:
+        print(f"Note: {done['overridden_by']} is set and overrides the token you switched to.")
+
+
+def check_access(repo_id: str, repo_type: str = "model", username: str | None = None) -> dict:
+    """The permission pre-flight for the token git would use: ``can_write`` (True / False /
+    None), ``role``, ``account``, ``reason``, the Hub's ``auth_check`` line."""
+    from . import manage
+
+    try:
+        return manage.check_access(repo_id, repo_type, username=username)
+    except manage.ManageError as e:
+        raise LoginError(str(e)) from None

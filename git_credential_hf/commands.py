@@ -1,4 +1,5 @@
-"""The subcommands: login, logout, whoami, setup, status (argparse, ``--help`` everywhere).
+"""The subcommands: login, logout, list, switch, whoami, setup, status (argparse, ``--help``
+everywhere).
 
 Loaded by ``cli`` only when argv[0] names a subcommand or asks for help/version. Exit codes:
 0 ok, 1 failure, 2 usage. Errors are one line on stderr, never a traceback, never a token.
@@ -209,9 +210,81 @@ def _cmd_logout(ns) -> int:
     from . import _login
 
     try:
-        _login.logout()
+        _login.logout(token_name=ns.token_name)
     except _login.LoginError as e:
         return fail(str(e))
+    return 0
+
+
+def _cmd_list(ns) -> int:
+    import time
+
+    from . import manage, settings
+
+    try:
+        rows = manage.list_tokens(check=not ns.offline)
+    except manage.ManageError as e:
+        return fail(f"list: {e}")
+    if not rows:
+        print(f"No stored tokens in {settings.stored_tokens_path()}.")
+    now = time.time()
+    table = [(" ", "name", "token", "account", "role", "expires")]
+    for r in rows:
+        expires = ""
+        if r["expires_at"] is not None:
+            stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(r["expires_at"]))
+            expires = stamp + (" (expired)" if r["expires_at"] <= now else "")
+        table.append(("*" if r["active"] else "", r["name"], r["token"], r["account"] or "?",
+                      r["role"] or "?", expires))
+    if rows:
+        widths = [max(len(str(row[i])) for row in table) for i in range(len(table[0]))]
+        for row in table:
+            print("  ".join(str(v).ljust(w) for v, w in zip(row, widths)).rstrip())
+    env = settings.env_token()
+    if env:
+        print(f"Note: {env[1]} is set and is the active token, whatever is stored.")
+    elif rows and not any(r["active"] for r in rows):
+        print("Note: no stored token is active; `git-credential-hf switch NAME` picks one.")
+    return 0
+
+
+def _cmd_switch(ns) -> int:
+    from . import manage
+
+    try:
+        done = manage.switch(ns.name, add_to_git_credential=ns.add_to_git_credential)
+    except manage.ManageError as e:
+        return fail(f"switch: {e}")
+    who = f" ({done['account']})" if done["account"] else ""
+    print(f"The active token is now {done['name']!r}: {done['token']}{who}.")
+    for line in done["git"]:
+        print(line)
+    if done["overridden_by"]:
+        print(f"Note: {done['overridden_by']} is set and overrides it, for git and "
+              "huggingface_hub alike.")
+    return 0
+
+
+def _cmd_preflight(ns) -> int:
+    from . import manage
+
+    try:
+        r = manage.check_access(ns.repo, ns.repo_type, username=ns.username)
+    except manage.ManageError as e:
+        return fail(f"status: {e}")
+    src = r["source"]
+    origin = src[len("stored:"):] if src.startswith("stored:") else _origin(src)
+    print(f"token:    {r['token']} (from {origin})")
+    print(f"account:  {r['account'] or '?'} (token role: {r['role'] or '?'})")
+    print(f"repo:     {ns.repo_type} {ns.repo}")
+    print(f"why:      {r['reason']}")
+    if r["auth_check"]:
+        print(f"hub:      {r['auth_check']}")
+    verdict = {True: "can push", False: "cannot push", None: "cannot tell whether it can push"}
+    line = f"{verdict[r['can_write']]} to {ns.repo}"
+    if r["can_write"] is False:
+        return fail(line)
+    print(f"ok:       {line}" if r["can_write"] else f"unknown:  {line}")
     return 0
 
 
@@ -315,6 +388,8 @@ def render_status(report: StatusReport) -> int:
 
 
 def _cmd_status(ns) -> int:
+    if ns.repo:
+        return _cmd_preflight(ns)
     return render_status(status_report())
 
 
@@ -356,9 +431,23 @@ SUBCOMMANDS += [
      "input).",
      _LOGIN_OPTIONS, _cmd_login),
     ("logout", "remove the saved token; make git helpers forget Hub credentials",
-     "Remove the active token and its stored_tokens entry, and ask every "
-     "git credential helper to forget Hub credentials.",
-     [], _cmd_logout),
+     "Remove the active token and its stored_tokens entry (or, with --token-name, that one "
+     "named token, and the active token only if it was that one), and ask every git credential "
+     "helper to forget Hub credentials.",
+     [(("--token-name",), {"metavar": "NAME", "help": "remove only the token stored as NAME"})],
+     _cmd_logout),
+    ("list", "the stored tokens: name, masked token, account, role, expiry, active",
+     "List the tokens in stored_tokens (also those huggingface_hub saved). Tokens whose "
+     "account is not known yet are checked with the Hub (whoami) unless --offline.",
+     [(("--offline",), {"action": "store_true", "help": "no Hub calls; accounts as last seen"})],
+     _cmd_list),
+    ("switch", "make a stored token the active one",
+     "Make the token stored as NAME the active token, as `hf auth switch` does. An unknown "
+     "NAME changes nothing (exit 1).",
+     [(("name",), {"metavar": "NAME"}),
+      (("--add-to-git-credential",),
+       {"action": "store_true", "help": "also run `setup`, so git asks this helper for Hub URLs"})],
+     _cmd_switch),
     ("whoami", "show the account of the active token",
      "Ask the Hub who the active token belongs to. Exit 1 when not logged in, "
      "when the token is invalid or when the Hub cannot be reached.",
@@ -370,7 +459,14 @@ SUBCOMMANDS += [
      [(("--unset",), {"action": "store_true", "help": "remove exactly what setup wrote"})],
      _cmd_setup),
     ("status", "where the token comes from, and whether git will use it",
-     "Show the active token (masked) and its source, the endpoint, and the "
-     "helpers git runs for it. Exit 1 when git would not authenticate. Offline.",
-     [], _cmd_status),
+     "Show the active token (masked) and its source, the endpoint, and the helpers git runs "
+     "for it. Exit 1 when git would not authenticate. Offline, unless --repo asks whether the "
+     "token can push there (role, fine-grained scopes, the Hub's auth-check); then exit 1 when "
+     "it cannot.",
+     [(("--repo",), {"metavar": "NS/NAME", "help": "pre-flight: can the token push to this repo?"}),
+      (("--type",), {"dest": "repo_type", "choices": ("model", "dataset", "space"),
+                     "default": "model", "help": "repository type for --repo (default: model)"}),
+      (("--username",), {"metavar": "NAME",
+                         "help": "for --repo: the token git would use for this URL username"})],
+     _cmd_status),
 ]

@@ -1,18 +1,20 @@
 """git's ``get`` / ``store`` / ``erase`` decisions, over a ``Context`` of what they depend on.
 
 ``get`` is on the hot path of every git network operation: it reads stdin, the environment, the
-token file and (for OAuth expiry) ``stored_tokens``, and imports nothing beyond this package's
-light modules. It touches the network in two cases only, both bounded (15 s): an OAuth login whose
-token is due for refresh, and OIDC in CI (``HF_OIDC_RESOURCE``). It writes to stderr only for
-those (a dead login, a failed exchange: one line). ``store`` and ``erase`` may call the Hub
-(``hub`` is imported lazily) and report problems in one line on stderr.
+token file and (for OAuth expiry) ``stored_tokens`` (plus the account map when git sends a
+username that is a known account), ``stat``s the retry guard's file, and imports nothing beyond
+this package's light modules. It touches the network in two cases only, both bounded (15 s): an
+OAuth login whose token is due for refresh, and OIDC in CI (``HF_OIDC_RESOURCE``). It writes to
+stderr only for those (a dead login, a failed exchange) and when the retry guard stops git
+(``quit=1``): one line each. ``store`` and ``erase`` may call the Hub (``hub`` is imported
+lazily) and report problems in one line on stderr.
 """
 
 from __future__ import annotations
 
 import sys
 
-from . import output, protocol, settings, tokens, urls
+from . import guard, output, protocol, settings, tokens, urls
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds at start-up; annotations only
@@ -103,11 +105,18 @@ class Context:
     - ``fresh(token)``: the saved token made current (refreshed when due): ``(token,
       expires_at, problem)``;
     - ``renew(token)``: refresh a token the Hub rejected: an ``oauth.Refresh``, or ``None``
-      when it has no refresh token.
+      when it has no refresh token;
+    - ``select(username)``: ``(token, source)`` of the account ``username`` names, or ``None``
+      (``accounts.select``: the account map and ``stored_tokens``, no network);
+    - ``delete_named(name, token)``: remove that ``stored_tokens`` entry if it still holds
+      ``token`` (``TokenStoreError``);
+    - ``learn(token, info)``: record the token's account (``accounts.learn``);
+    - ``guard``: the retry guard (``check``, ``record``, ``clear``, ``message``): the ``guard``
+      module.
     """
 
-    __slots__ = ("delete", "env_token", "fresh", "oidc", "oidc_enabled", "renew", "save",
-                 "saved_token", "served", "whoami")
+    __slots__ = ("delete", "delete_named", "env_token", "fresh", "guard", "learn", "oidc",
+                 "oidc_enabled", "renew", "save", "saved_token", "select", "served", "whoami")
 
     def __init__(
         self,
@@ -121,6 +130,10 @@ class Context:
         oidc_enabled: Callable[[], bool] | None = None,
         fresh: Callable[[str], tuple[str, int | None, str | None]] | None = None,
         renew: Callable[[str], Any] | None = None,
+        select: Callable[[str], tuple[str, str] | None] | None = None,
+        delete_named: Callable[[str, str], object] | None = None,
+        learn: Callable[[str, dict[str, Any]], None] | None = None,
+        guard_module: Any = None,
     ) -> None:
         # Looked up at call time, so a long-lived process sees the current modules' functions.
         self.served = served or (lambda: settings.served_hosts())
@@ -133,6 +146,10 @@ class Context:
         self.oidc_enabled = oidc_enabled or _oidc_enabled
         self.fresh = fresh or _fresh
         self.renew = renew or _renew
+        self.select = select or _select
+        self.delete_named = delete_named or _delete_named
+        self.learn = learn or _learn
+        self.guard = guard_module or guard
 
     def serves(self, cred: protocol.Credential) -> bool:
         if not cred.protocol or not cred.host:
@@ -143,33 +160,68 @@ class Context:
         from_env = self.env_token()
         return from_env[0] if from_env else self.saved_token()
 
+    def pick(self, cred: protocol.Credential) -> tuple[str | None, str]:
+        """The token for this request and its source (a variable name, ``"file"`` or
+        ``"stored:<name>"``): the account the username names, when it is one we know with a
+        saved token, else the active token."""
+        if cred.username and cred.username != DEFAULT_USERNAME:
+            picked = self.select(cred.username)
+            if picked:
+                return picked
+        from_env = self.env_token()
+        return from_env if from_env else (self.saved_token(), "file")
+
+
+def _select(username: str) -> tuple[str, str] | None:
+    from . import accounts  # loaded only when git sends a username
+
+    return accounts.select(username)
+
+
+def _learn(token: str, info: dict[str, Any]) -> None:
+    from . import accounts
+
+    accounts.learn(token, info)
+
+
+def _delete_named(name: str, token: str) -> None:
+    if tokens.stored_tokens().get(name) == token:
+        tokens.delete_named(name)
+
 
 def get(
     cred: protocol.Credential, ctx: Context | None = None, problems: list[str] | None = None
 ) -> list[tuple[str, str]]:
     """What to answer: ``[("username", …), ("password", token)]`` (plus
-    ``("password_expiry_utc", …)`` when the token's expiry is known) or nothing. Precedence as
-    huggingface_hub's ``get_token()``: OIDC (``HF_OIDC_RESOURCE``), the environment, the token
-    file. One-line problems (a dead login, a failed OIDC exchange) go to ``problems``."""
+    ``("password_expiry_utc", …)`` when the token's expiry is known), ``[("quit", "1")]`` (the
+    retry guard) or nothing. Precedence: OIDC (``HF_OIDC_RESOURCE``), then the account the
+    request's username names (when it is one with a saved token), then huggingface_hub's
+    ``get_token()`` order: the environment, the token file. One-line problems (a dead login, a
+    failed OIDC exchange, the guard's stop) go to ``problems``."""
     ctx = ctx or Context()
     if not ctx.serves(cred):
         return []  # a non-Hub host costs no file read
     oidc = ctx.oidc()
     if oidc is not None:
         token, expires, problem = oidc
+        source = "HF_OIDC_RESOURCE"
     else:
-        from_env = ctx.env_token()
-        if from_env:
-            token, expires, problem = from_env[0], None, None
+        picked, source = ctx.pick(cred)
+        if not picked:
+            return []
+        if source in settings.TOKEN_ENV_VARS:
+            token, expires, problem = picked, None, None
         else:
-            saved = ctx.saved_token()
-            if not saved:
-                return []
-            token, expires, problem = ctx.fresh(saved)
+            token, expires, problem = ctx.fresh(picked)
     if problem and problems is not None:
         problems.append(problem)
     if not token:
         return []
+    refused = ctx.guard.check(token)
+    if refused:
+        if problems is not None:
+            problems.append(ctx.guard.message(output.mask(token), source, *refused))
+        return [("quit", "1")]
     answer = [("username", cred.username or DEFAULT_USERNAME), ("password", token)]
     if expires is not None:
         answer.append(("password_expiry_utc", str(expires)))
@@ -181,11 +233,15 @@ def store(cred: protocol.Credential, ctx: Context | None = None) -> str | None:
     ctx = ctx or Context()
     if not ctx.serves(cred) or not cred.password:
         return None
+    ctx.guard.clear(cred.password)  # it worked: forget its refusals (one stat when none)
     if ctx.env_token() or ctx.oidc_enabled():
         return None  # the environment decides (an OIDC token is never written to the cache)
     password = cred.password
     if password == ctx.saved_token():
         return None  # the common case: git confirms the token we gave it
+    picked = ctx.select(cred.username) if cred.username else None
+    if picked and picked[0] == password:
+        return None  # the named token the username selected: already saved
     from . import hub
 
     try:
@@ -198,43 +254,62 @@ def store(cred: protocol.Credential, ctx: Context | None = None) -> str | None:
         warnings = ctx.save(password, hub.token_name(info))
     except tokens.TokenStoreError as e:
         return f"not saving the credential: {e}"
+    ctx.learn(password, info)
     return "; ".join(warnings) or None
 
 
 def erase(cred: protocol.Credential, ctx: Context | None = None) -> str | None:
-    """git says the token failed. Remove it only when the Hub confirms it is invalid."""
+    """git says the token failed. Remove it only when the Hub confirms it is invalid; when it
+    is kept, count the refusal for the retry guard (``guard``)."""
     ctx = ctx or Context()
     if not ctx.serves(cred) or not cred.password:
         return None
-    saved = ctx.saved_token()
-    if cred.password != saved:
-        return None  # never erase a credential whose password differs (or an env token)
+    token, source = ctx.pick(cred)
+    if not token or cred.password != token:
+        return None  # never erase a credential we would not serve
+    if source in settings.TOKEN_ENV_VARS:
+        ctx.guard.record(token)  # not ours to remove; no network
+        return None
+    named = source[len("stored:"):] if source.startswith("stored:") else None
     from . import hub
 
-    shown = output.mask(saved)
+    shown = output.mask(token)
     try:
-        ctx.whoami(saved)
+        info = ctx.whoami(token)
     except hub.InvalidTokenError:
-        renewed = ctx.renew(saved)  # a browser login is renewed, never destroyed
+        renewed = ctx.renew(token)  # a browser login is renewed, never destroyed
         if renewed is not None and renewed.state != "fresh":
-            return _renewed(ctx, saved, renewed)
+            return _renewed(ctx, token, renewed, named)
         try:
-            ctx.delete(saved)
+            if named is None:
+                ctx.delete(token)
+            else:
+                ctx.delete_named(named, token)
         except tokens.TokenStoreError as e:
             return f"the Hub rejected the saved token {shown} but {e}"
+        from . import accounts
+
+        accounts.prune()
         return (
             f"the Hub rejected the saved token {shown}; it was removed. "
             "Log in again with: git-credential-hf login"
         )
     except hub.HubError as e:
+        ctx.guard.record(token, "could not verify it")
         return f"kept the saved token {shown}: could not verify it ({e})"
+    ctx.learn(token, info)
+    from . import permissions
+
+    where = permissions.repo_from_path(cred.path)
+    _ok, why = permissions.explain(info, where[1] if where else None)
+    ctx.guard.record(token, f"valid, {hub.token_role(info)} token")
     return (
-        f"the token {shown} is still valid, so it was kept; the failure is likely a "
-        "missing permission (e.g. a read token pushing, or no access to this repository)"
+        f"the token {shown} ({info.get('name')}) is still valid, so it was kept; "
+        f"the failure is likely a missing permission: {why}"
     )
 
 
-def _renewed(ctx: Context, saved: str, renewed: Any) -> str:
+def _renewed(ctx: Context, saved: str, renewed: Any, named: str | None = None) -> str:
     """``erase``'s line for a rejected OAuth token, after trying to refresh it."""
     shown = output.mask(saved)
     if renewed.state in ("refreshed", "adopted"):
@@ -244,13 +319,17 @@ def _renewed(ctx: Context, saved: str, renewed: Any) -> str:
         )
     if renewed.state == "dead":
         try:
-            ctx.delete(saved)
+            if named is None:
+                ctx.delete(saved)
+            else:
+                ctx.delete_named(named, saved)
         except tokens.TokenStoreError as e:
             return f"the login {shown} has expired and cannot be renewed, but {e}"
         return (
             f"the login {shown} has expired and cannot be renewed (refresh token refused); it "
             f"was removed. Log in again with: {LOGIN_AGAIN}"
         )
+    ctx.guard.record(saved, "could not renew the login")
     return (
         f"kept the login {shown}: the Hub rejected the token and it could not be renewed now "
         f"({renewed.problem or renewed.state})"

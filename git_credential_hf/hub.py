@@ -239,3 +239,13 @@ def can_write(info: dict[str, Any]) -> bool:
     if "repo.write" in (grained.get("global") or []):
         return True
     return any("repo.write" in (s.get("permissions") or []) for s in grained.get("scoped") or [])
+
+
+def get_status(url: str, token: str) -> int:
+    """The HTTP status of an authenticated ``GET url`` (same transport and limits as whoami;
+    ``url`` must be on the endpoint). Raises ``HubError`` subclasses when there is no answer."""
+    if not token or not all("!" <= c <= "~" for c in token):
+        raise MalformedTokenError("not a well-formed token (printable ASCII only, no spaces)")
+    base = settings.endpoint()
+    status, _body, _headers = _get(url, token, base)
+    return status

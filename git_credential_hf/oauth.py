@@ -395,4 +395,7 @@ def _refresh_locked(token: str, name: str, remaining: float, endpoint: str | Non
     tokens.save_token(answer.access_token, name,
                       refresh_token=answer.refresh_token or refresh_token,
                       expires_at=answer.expires_at, activate=False)
+    from . import accounts
+
+    accounts.carry(token, answer.access_token)  # same account: username selection keeps working
     return Refresh(REFRESHED, answer.access_token, answer.expires_at, True, name)

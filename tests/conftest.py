@@ -14,6 +14,7 @@ UNSET = (
     "HF_ENDPOINT",
     "XDG_CACHE_HOME",
     "XDG_CONFIG_HOME",
+    "XDG_STATE_HOME",
     "GIT_ASKPASS",
     "SSH_ASKPASS",
     "GIT_DIR",
