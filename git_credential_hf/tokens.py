@@ -251,6 +251,12 @@ def _quick_sections(text: str) -> dict[str, dict[str, str]] | None:
     return sections
 
 
+def mentioned_in_stored(token: str) -> bool:
+    """Whether ``stored_tokens``' bytes hold ``token`` at all (cheap, no parsing)."""
+    raw = _read_small(settings.stored_tokens_path(), MAX_STORED_FILE)
+    return raw is not None and token.encode("utf-8", "replace") in raw
+
+
 def expires_at(fields: dict[str, str]) -> int | None:
     """The section's ``expires_at`` as an int, ``None`` when absent or not a number (as
     huggingface_hub treats it)."""
