@@ -56,6 +56,12 @@ def _fresh(token: str) -> tuple[str, int | None, str | None]:
     is refreshed as huggingface_hub does (``oauth.refresh_if_due``)."""
     found = tokens.oauth_section(token)
     if found is None:
+        # As huggingface_hub: the token file's token may have just been refreshed by another
+        # process (its section now holds the new one): serve the file's current token. A token
+        # picked by username is still in stored_tokens, and stays the one served.
+        current = tokens.read_token_file()
+        if current and current != token and not tokens.mentioned_in_stored(token):
+            return current, None, None
         return token, None, None
     fields = found[1]
     expires = tokens.expires_at(fields)

@@ -310,7 +310,7 @@ def oidc_token(endpoint: str | None = None, total_timeout: float | None = None
 # --- refreshing a stored login ---------------------------------------------------------------
 
 REFRESH_BUDGET_S = 15.0  # the most a refresh may add to one `get`: lock wait and network
-LOCK_SHARE_S = 7.0  # of which waiting for another process's refresh
+LOCK_SHARE_S = 10.0  # of which waiting for another process's refresh (it then is adopted)
 
 NONE = "none"  # not an OAuth token (no section with OAuth fields): nothing to do
 FRESH = "fresh"  # not due
@@ -389,10 +389,12 @@ def _refresh_locked(token: str, name: str, remaining: float, endpoint: str | Non
         return Refresh(TRANSIENT, token, expires, True, name, str(e))
     except hub.HubUnavailableError as e:
         return Refresh(TRANSIENT, token, expires, True, name, str(e))
+    # The token file first: a huggingface_hub reading both files without the lock in between
+    # then sees the new token (and serves it), never the old token with no section left.
+    tokens.replace_active(token, answer.access_token)
     tokens.save_token(answer.access_token, name,
                       refresh_token=answer.refresh_token or refresh_token,
                       expires_at=answer.expires_at, activate=False)
-    tokens.replace_active(token, answer.access_token)
     from . import accounts
 
     accounts.carry(token, answer.access_token)  # same account: username selection keeps working

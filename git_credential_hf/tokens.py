@@ -106,7 +106,7 @@ def _parse_stored(text: str, path: str):
     config = configparser.ConfigParser(interpolation=None)
     config.optionxform = str  # keep keys as written; lookups below are case-insensitive
     try:
-        config.read_string(text, source=path)
+        config.read_string(_universal_newlines(text), source=path)
     except configparser.Error as e:
         reason = type(e).__name__
         raise TokenStoreError(f"{path} cannot be parsed ({reason}); left as it is") from None
@@ -184,7 +184,10 @@ def oauth_section(token: str) -> tuple[str, dict[str, str]] | None:
     if b"refresh_token" not in lowered and b"expires_at" not in lowered:
         return None
     try:
-        sections = _sections_of(_parse_stored(raw.decode("utf-8"), "stored_tokens"))
+        text = raw.decode("utf-8")
+        sections = _quick_sections(text)
+        if sections is None:  # anything unusual: configparser decides, as huggingface_hub's does
+            sections = _sections_of(_parse_stored(text, "stored_tokens"))
     except (TokenStoreError, UnicodeDecodeError):
         return None
     for name, fields in sections.items():
@@ -205,6 +208,56 @@ def refresh_due(expires: int | None, now: float | None = None) -> bool:
     import time  # built in: free
 
     return expires - REFRESH_MARGIN_S <= (time.time() if now is None else now)
+
+
+_OTHER_LINE_BREAKS = "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+
+
+def _universal_newlines(text: str) -> str:
+    """Line ends as a file opened in text mode sees them (huggingface_hub reads it so)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _quick_sections(text: str) -> dict[str, dict[str, str]] | None:
+    """The sections of a plain ``stored_tokens`` (what huggingface_hub and we write: headers,
+    ``key = value`` lines, blank lines, comments) read without configparser, whose import (and
+    ``re``'s) would cost ``get`` tens of milliseconds. ``None`` for anything else — indented
+    continuation lines, ``[DEFAULT]``, duplicates, a ``]`` inside a header, a line without a
+    delimiter — which configparser must judge. Same result as configparser where it answers."""
+    if any(c in text for c in _OTHER_LINE_BREAKS):
+        return None  # str.splitlines() would split where a file reader does not
+    sections: dict[str, dict[str, str]] = {}
+    current: dict[str, str] | None = None
+    for line in _universal_newlines(text).split("\n"):
+        if line[:1] in (" ", "\t") and line.strip():
+            return None  # continuation or indented line: configparser's rules
+        stripped = line.strip()
+        if not stripped or stripped[0] in "#;":
+            continue
+        if stripped[0] == "[":
+            name = stripped[1:-1]
+            if stripped[-1] != "]" or not name or "]" in name or name == _DEFAULT_SECTION:
+                return None
+            if name in sections:
+                return None
+            current = sections[name] = {}
+            continue
+        if current is None:
+            return None
+        cut = min((i for i in (stripped.find("="), stripped.find(":")) if i >= 0), default=-1)
+        if cut <= 0:
+            return None
+        key, value = stripped[:cut].strip().lower(), stripped[cut + 1:].strip()
+        if not key or key in current:
+            return None
+        current[key] = value
+    return sections
+
+
+def mentioned_in_stored(token: str) -> bool:
+    """Whether ``stored_tokens``' bytes hold ``token`` at all (cheap, no parsing)."""
+    raw = _read_small(settings.stored_tokens_path(), MAX_STORED_FILE)
+    return raw is not None and token.encode("utf-8", "replace") in raw
 
 
 def expires_at(fields: dict[str, str]) -> int | None:

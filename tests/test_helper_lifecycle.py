@@ -154,5 +154,21 @@ def test_get_on_an_oauth_cache_with_no_refresh_due_stays_light() -> None:
     assert report["out"] == (f"username=hf_user\npassword={TOKEN}\n"
                              f"password_expiry_utc={expires}\n")
     heavy = {"requests", "urllib3", "filelock", "socket", "ssl", "json", "subprocess",
-             "git_credential_hf.hub", "git_credential_hf.oauth", "argparse", "tempfile"}
+             "git_credential_hf.hub", "git_credential_hf.oauth", "argparse", "tempfile",
+             "configparser", "re", "typing"}
     assert sorted(heavy & set(report["new"])) == []
+
+
+def test_fresh_follows_a_refresh_another_process_just_made() -> None:
+    """The token file's token was read, then a peer refreshed it: its section now holds the
+    new token. As huggingface_hub's get_token(): serve the file's current token."""
+    tokens.save_token(NEW, "oauth-alice", refresh_token="hf_oauth_refresh_" + "r" * 20,
+                      expires_at=2_000_000_000)
+    assert helper._fresh(TOKEN) == (NEW, None, None)
+
+
+def test_fresh_keeps_a_token_picked_from_stored_tokens() -> None:
+    tokens.save_token(NEW, "oauth-alice", refresh_token="hf_oauth_refresh_" + "r" * 20,
+                      expires_at=2_000_000_000)
+    tokens.save_token(ENV, "bob", activate=False)  # a plain named token, chosen by username
+    assert helper._fresh(ENV) == (ENV, None, None)

@@ -11,6 +11,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from git_credential_hf import settings, tokens
 
@@ -265,3 +268,36 @@ def test_oauth_cache_read_finds_the_section() -> None:
     report = _probe()
     assert report["found"] == ["web", {"hf_token": TOKEN, "refresh_token": REFRESH,
                                        "expires_at": "42"}]
+
+
+# --- get's configparser-free reader agrees with configparser ----------------------------------
+
+
+_PIECES = ["[a]", "[b]", "[DEFAULT]", "[a]b]", "[ x ]", "[]", "hf_token = t1", "HF_Token=t2",
+           "refresh_token: r%1", "expires_at = 12", "expires_at=x", " indented = 1", "\tcont",
+           "# comment", "; c", "", "   ", "novalue", "=v", "k = a = b", "k:v=w", "\ufeff[a]",
+           "[c]\r", "k = v\u2028w", "[é ☃]", "key = \x0bv"]
+
+
+def _configparser_view(text: str):
+    try:
+        return tokens._sections_of(tokens._parse_stored(text, "x"))
+    except tokens.TokenStoreError:
+        return "error"
+
+
+@hsettings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(_PIECES), max_size=12),
+       st.sampled_from(["\n", "\r\n", "\r"]))
+def test_quick_reader_agrees_with_configparser(lines: list[str], newline: str) -> None:
+    text = newline.join(lines)
+    quick = tokens._quick_sections(text)
+    if quick is not None:
+        assert _configparser_view(text) == quick
+
+
+def test_quick_reader_reads_what_we_and_huggingface_hub_write() -> None:
+    tokens.save_token(OTHER, "plain")
+    tokens.save_token(TOKEN, "web", refresh_token=REFRESH, expires_at=7)
+    text = stored().read_text()
+    assert tokens._quick_sections(text) == tokens.stored_sections()
