@@ -85,7 +85,9 @@ def helper_command() -> str:
     as the interpreter's path, which the kernel cannot run when it holds a space
     (``~/My Projects/venv``) — the launcher through its interpreter, ``!'<python>'
     '<launcher>'`` (a script's own folder, not the working directory, leads ``sys.path``: a
-    repository cannot shadow the package), then ``!'<python>' -m git_credential_hf``.
+    repository cannot shadow the package), then ``!'<python>' -I -m git_credential_hf`` (``-I``:
+    neither the working directory nor PYTHON* variables reach ``sys.path``, so a repository git
+    runs in cannot shadow the package either).
     ``GitError`` when none starts."""
     candidates = []
     exe = this_executable()
@@ -97,7 +99,7 @@ def helper_command() -> str:
         # git runs an absolute path as is, through the shell: quote it if it needs quoting.
         candidates.append(exe if shlex.quote(exe) == exe else f"!{shlex.quote(exe)}")
         candidates.append(f"!{python} {shlex.quote(exe)}")
-    candidates.append(f"!{python} -m git_credential_hf")
+    candidates.append(f"!{python} -I -m git_credential_hf")
     reasons = []
     for candidate in candidates:
         reason = starts(candidate)

@@ -91,8 +91,30 @@ def test_helper_command_without_a_script_runs_the_module(tmp_path, monkeypatch):
     monkeypatch.setattr(sys, "argv", ["-c"])
     monkeypatch.setattr(sys, "executable", str(python))
     command = gitconfig.helper_command()
-    assert command.startswith("!") and command.endswith(" -m git_credential_hf")
+    assert command.startswith("!") and command.endswith(" -I -m git_credential_hf")
     assert gitconfig.is_hf_helper(command)
+
+
+def test_module_command_is_not_shadowed_by_the_repository_git_runs_in(tmp_path, monkeypatch):
+    """git runs the helper in the repository's work tree: a `git_credential_hf/` folder there
+    must not be what `python -m git_credential_hf` imports."""
+    python = tmp_path / "python"
+    python.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+    python.chmod(0o755)
+    monkeypatch.setattr(sys, "argv", ["-c"])
+    monkeypatch.setattr(sys, "executable", str(python))
+    command = gitconfig.helper_command()
+    repo = tmp_path / "repo"
+    planted = repo / "git_credential_hf"
+    planted.mkdir(parents=True)
+    marker = tmp_path / "planted-code-ran"
+    (planted / "__init__.py").write_text(f"open({str(marker)!r}, 'w').close()\n")
+    (planted / "__main__.py").write_text(f"open({str(marker)!r}, 'w').close()\n")
+    proc = subprocess.run(["sh", "-c", gitconfig.shell_command(command) + " get"], cwd=repo,
+                          input="protocol=https\nhost=example.com\n\n", capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert not marker.exists()
 
 
 def test_helper_command_that_does_not_start_is_refused(tmp_path, monkeypatch):
