@@ -510,13 +510,6 @@ def test_this_executable_ignores_another_program_in_argv0(tmp_path, monkeypatch)
     assert gitconfig.this_executable() is None
 
 
-def test_helper_command_without_a_script_names_this_interpreter(tmp_path, monkeypatch):
-    python = tmp_path / "my venv" / "python"
-    monkeypatch.setattr(sys, "argv", ["-c"])
-    monkeypatch.setattr(sys, "executable", str(python))
-    assert gitconfig.helper_command() == f"!'{python}' -m git_credential_hf"
-
-
 def test_resolves_commands_directories_and_plain_files(tmp_path, monkeypatch):
     assert gitconfig.resolves("!anything the shell runs") is True
     assert gitconfig.resolves("  !x") is True

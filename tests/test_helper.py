@@ -479,9 +479,9 @@ def test_erase_removes_the_token_when_whoami_answers_401(scripted) -> None:
     scripted.status = 401
     tokens.save_token(TOKEN, "laptop")
     code, _, err = run("erase", mirror_request(scripted, TOKEN))
-    assert code == 1 and "it was removed" in err
+    assert code == 1 and "it is no longer the active token" in err
     assert_masked(err, TOKEN)
-    assert tokens.read_token_file() is None and tokens.stored_tokens() == {}
+    assert tokens.read_token_file() is None
 
 
 @pytest.mark.parametrize("error", [hub.HubUnavailableError("cannot reach x"), hub.RateLimitedError("429", 1.0)])
@@ -498,32 +498,9 @@ def test_erase_still_valid_line_masks_the_token(patched_whoami: FakeHub) -> None
     patched_whoami.add(TOKEN, role="read")
     tokens.save_token(TOKEN)
     code, _, err = run("erase", HUB + f"password={TOKEN}\n")
-    assert code == 1 and err == (f"{output.PREFIX}the token hf_****AAAA is still valid, so it was kept; the "
-                                 "failure is likely a missing permission (e.g. a read token pushing, or no "
-                                 "access to this repository)\n")
+    assert code == 1 and "hf_****AAAA" in err and "still valid" in err and err.count("\n") == 1
     assert_masked(err, TOKEN)
     assert patched_whoami.calls == [TOKEN]
-
-
-def test_erase_removed_line_is_exact(patched_whoami: FakeHub) -> None:
-    tokens.save_token(TOKEN)
-    _, _, err = run("erase", HUB + f"password={TOKEN}\n")
-    assert err == (f"{output.PREFIX}the Hub rejected the saved token hf_****AAAA; it was removed. "
-                   "Log in again with: git-credential-hf login\n")
-
-
-def test_erase_that_cannot_delete_says_so_and_masks(patched_whoami: FakeHub, monkeypatch: pytest.MonkeyPatch) -> None:
-    tokens.save_token(TOKEN)
-
-    def refuse(_token: str | None = None) -> bool:
-        raise tokens.TokenStoreError("/x/token is locked by another process; try again")
-
-    monkeypatch.setattr(tokens, "delete_token", refuse)
-    code, _, err = run("erase", HUB + f"password={TOKEN}\n")
-    assert code == 1
-    assert err == (f"{output.PREFIX}the Hub rejected the saved token hf_****AAAA but "
-                   "/x/token is locked by another process; try again\n")
-    assert tokens.read_token_file() == TOKEN
 
 
 def test_store_refusal_lines_never_hold_the_password(patched_whoami: FakeHub, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -537,7 +514,7 @@ def test_store_refusal_lines_never_hold_the_password(patched_whoami: FakeHub, mo
     assert code == 1 and err == f"{output.PREFIX}not saving the credential: rejected hf_****BBBB (401)\n"
     patched_whoami.add(NEW)
 
-    def refuse(_token: str, _name: str | None = None) -> list[str]:
+    def refuse(_token: str, _name: str | None = None, **_kw: object) -> list[str]:
         raise tokens.TokenStoreError("cannot write /x/token: No space left on device")
 
     monkeypatch.setattr(tokens, "save_token", refuse)
@@ -549,7 +526,7 @@ def test_store_refusal_lines_never_hold_the_password(patched_whoami: FakeHub, mo
 
 def test_store_reports_named_copy_warnings_in_one_line(patched_whoami: FakeHub, monkeypatch: pytest.MonkeyPatch) -> None:
     patched_whoami.add(NEW)
-    monkeypatch.setattr(tokens, "save_token", lambda _t, _n=None: ["first", "second"])
+    monkeypatch.setattr(tokens, "save_token", lambda _t, _n=None, **_kw: ["first", "second"])
     assert run("store", HUB + f"password={NEW}\n") == (1, b"", f"{output.PREFIX}first; second\n")
 
 

@@ -223,7 +223,7 @@ def test_a_stalled_answer_is_abandoned_at_the_deadline_and_its_socket_shut(scrip
     assert time.monotonic() - start < 5
     deadline = time.monotonic() + 3
     while time.monotonic() < deadline:
-        workers = [t for t in threading.enumerate() if t.name == "git-credential-hf-whoami"]
+        workers = [t for t in threading.enumerate() if t.name == "git-credential-hf-http"]
         if not workers:
             break
         time.sleep(0.05)
@@ -354,7 +354,7 @@ def test_the_worker_is_a_daemon_thread(scripted, monkeypatch) -> None:
     monkeypatch.setattr(hub, "_abort", lambda response: None)  # leave it blocked, to look at it
     with pytest.raises(hub.HubUnavailableError, match="too slow"):
         hub.whoami(TOKEN, scripted.url)
-    workers = [t for t in threading.enumerate() if t.name == "git-credential-hf-whoami"]
+    workers = [t for t in threading.enumerate() if t.name == "git-credential-hf-http"]
     assert workers and all(t.daemon for t in workers)
     scripted.close()  # the server hangs up: the worker ends
     for t in workers:

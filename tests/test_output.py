@@ -23,7 +23,7 @@ ORG = "api_org_" + "o" * 30 + "ORGX"
     ("hf_abc is too short", "hf_abc is too short"),
     ("xhf_abcdefgh is not a word start", "xhf_abcdefgh is not a word start"),
     ("HF_ABCDEFGH stays", "HF_ABCDEFGH stays"),
-    ("hf_Ab-9_zZ", "hf_****"),  # "-", "_", digits and both cases belong to the token
+    ("hf_Ab9zZ-_yW", "hf_****-_yW"),  # "-", "_", digits and both cases are token characters
     ("no secrets", "no secrets"),
 ])
 def test_mask_secrets(text: str, expected: str) -> None:
