@@ -196,3 +196,57 @@ def test_endpoint_paths_with_good_escapes_are_accepted(path):
 def test_endpoint_paths_with_bad_escapes_are_refused(path):
     with pytest.raises(urls.EndpointError, match="bad %-escape"):
         urls.parse_endpoint("https://hub.example" + path)
+
+
+FORM = "is not an http(s)://host[:port][/path] URL"
+REFUSALS = [
+    ("https://hub.example\\x", f"HF_ENDPOINT 'https://hub.example\\\\x' {FORM}: it holds a backslash"),
+    ("https://hub.example/a b", f"HF_ENDPOINT 'https://hub.example/a b' {FORM}: it holds spaces, control or non-ASCII characters"),
+    ("https://hub.example/\x7f", f"HF_ENDPOINT 'https://hub.example/\\x7f' {FORM}: it holds spaces, control or non-ASCII characters"),
+    ("x://hub.example", f"HF_ENDPOINT 'x://hub.example' {FORM}: only http:// and https:// are supported"),
+    ("ftp://hub.example", f"HF_ENDPOINT 'ftp://hub.example' {FORM}: only http:// and https:// are supported"),
+    ("https://hub.example/?q", f"HF_ENDPOINT 'https://hub.example/?q' {FORM}: it holds a query or a fragment"),
+    ("https://hub_x.example", f"HF_ENDPOINT 'https://hub_x.example' {FORM}: bad host name"),
+    ("https://[::1", f"HF_ENDPOINT 'https://[::1' {FORM}: bad host name"),
+    ("https://[fe80::g]", f"HF_ENDPOINT 'https://[fe80::g]' {FORM}: bad host name"),
+    ("https://[::1]x", f"HF_ENDPOINT 'https://[::1]x' {FORM}: bad host name"),
+    ("https://[::1]]:80", f"HF_ENDPOINT 'https://[::1]]:80' {FORM}: bad host name"),
+    ("https://hub.example:0", f"HF_ENDPOINT 'https://hub.example:0' {FORM}: bad port"),
+    ("https://hub.example:65536", f"HF_ENDPOINT 'https://hub.example:65536' {FORM}: bad port"),
+    ("https://hub.example:", f"HF_ENDPOINT 'https://hub.example:' {FORM}: bad port"),
+    ("https://hub.example/a/./b", f"HF_ENDPOINT 'https://hub.example/a/./b' {FORM}: bad path"),
+    ("https://hub.example/a/../b", f"HF_ENDPOINT 'https://hub.example/a/../b' {FORM}: bad path"),
+    ("https://hub.example/a%zz", f"HF_ENDPOINT 'https://hub.example/a%zz' {FORM}: bad %-escape in the path"),
+]
+
+
+@pytest.mark.parametrize(("value", "message"), REFUSALS)
+def test_every_endpoint_refusal_line(value, message):
+    with pytest.raises(urls.EndpointError) as info:
+        urls.parse_endpoint(value)
+    assert str(info.value) == message
+
+
+@pytest.mark.parametrize(("value", "url", "host", "path"), [
+    ("https://hub.example:1", "https://hub.example:1", "hub.example:1", ""),
+    ("https://hub.example:65535/", "https://hub.example:65535", "hub.example:65535", ""),
+    ("https://[::1]", "https://[::1]", "[::1]", ""),
+    ("https://[::1]:8443/api", "https://[::1]:8443/api", "[::1]:8443", "/api"),
+    ("http://hub.example/a/b.c/", "http://hub.example/a/b.c", "hub.example", "/a/b.c"),
+    ("https://a://b.example", None, None, None),
+])
+def test_endpoint_parts(value, url, host, path):
+    if url is None:
+        with pytest.raises(urls.EndpointError):
+            urls.parse_endpoint(value)
+        return
+    endpoint = urls.parse_endpoint(value)
+    assert (endpoint.url, endpoint.host, endpoint.path) == (url, host, path)
+
+
+@pytest.mark.parametrize(("hostport", "parts"), [
+    ("[::1]:80", ("::1", "80")), ("[::1]", ("::1", "")), ("[::1]x", ("::1", "x")),
+    ("[a]b]:1", ("a", "b]:1")), ("h:1", ("h", "1")), ("h", ("h", "")),
+])
+def test_split_host_port(hostport, parts):
+    assert urls.split_host_port(hostport) == parts
