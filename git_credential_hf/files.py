@@ -58,9 +58,10 @@ def real(path: str) -> str:
     return os.path.realpath(path)
 
 
-def check_target(path: str, error: type[Exception]) -> str:
+def check_target(path: str, error: type[Exception], kind: str = "file") -> str:
     """The real path a write of ``path`` would replace, its folder created; raises ``error``
-    when it is something that must not be replaced (a directory, a FIFO, a device…)."""
+    when it is something that must not be replaced (a directory, a FIFO, a device…). ``kind``
+    names what belongs there, for the message."""
     import stat
 
     path = real(path)
@@ -70,17 +71,17 @@ def check_target(path: str, error: type[Exception]) -> str:
     except OSError:
         mode = None  # absent (or unreachable: writing will say why)
     if mode is not None and stat.S_ISDIR(mode):
-        raise error(f"{path} is a directory, not a file to replace")
+        raise error(f"{path} is a directory, not a {kind}")
     if mode is not None and not stat.S_ISREG(mode):  # e.g. a link to /dev/null: never replaced
         raise error(f"{path} is not a regular file; left as it is")
     return path
 
 
-def atomic_write(path: str, data: bytes, error: type[Exception]) -> None:
+def atomic_write(path: str, data: bytes, error: type[Exception], kind: str = "file") -> None:
     """Replace ``path`` (its real path) with ``data``, 0600, atomically. Call under a lock."""
     import tempfile
 
-    path = check_target(path, error)
+    path = check_target(path, error, kind)
     folder = os.path.dirname(path)
     sweep(path)
     try:

@@ -350,11 +350,11 @@ def _write_stored(path: str, config) -> None:
 
     buf = io.StringIO()
     config.write(buf)
-    files.atomic_write(path, buf.getvalue().encode("utf-8"), TokenStoreError)
+    files.atomic_write(path, buf.getvalue().encode("utf-8"), TokenStoreError, "token file")
 
 
 def _write_token_file(token: str) -> None:
-    files.atomic_write(settings.token_path(), token.encode("utf-8"), TokenStoreError)
+    files.atomic_write(settings.token_path(), token.encode("utf-8"), TokenStoreError, "token file")
 
 
 # --- validation (before anything is written) ------------------------------------------------
@@ -447,7 +447,7 @@ def save_token(
     warnings: list[str] = []
     with locked():
         if activate:  # a token file that cannot be replaced stops the save before any write
-            files.check_target(settings.token_path(), TokenStoreError)
+            files.check_target(settings.token_path(), TokenStoreError, "token file")
         if name is not None:
             path = settings.stored_tokens_path()
             try:
@@ -535,16 +535,19 @@ def _forget_named(token: str) -> None:
         _write_stored(path, config)
 
 
-def delete_named(name: str) -> tuple[bool, bool]:
+def delete_named(name: str, holding: str | None = None) -> tuple[bool, bool]:
     """``logout --token-name``: remove section ``name``, and the token file when it held that
-    section's token. Returns ``(section removed, token file removed)``; an unknown name changes
-    nothing. Raises ``TokenStoreError`` when ``stored_tokens`` is unparsable."""
+    section's token. Returns ``(section removed, token file removed)``; an unknown name (or,
+    with ``holding``, a section that no longer holds that token: checked under the lock)
+    changes nothing. Raises ``TokenStoreError`` when ``stored_tokens`` is unparsable."""
     with locked():
         path = settings.stored_tokens_path()
         config = _load_stored(path)
         if not config.has_section(name):
             return False, False
         token = _sections_of(config)[name].get("hf_token")
+        if holding is not None and token != holding:
+            return False, False
         config.remove_section(name)
         _write_stored(path, config)
         if token is not None and read_token_file() == token:
