@@ -140,11 +140,11 @@ def learn(token: str, info: dict[str, Any]) -> None:
 
 def carry(old: str, new: str) -> None:
     """A refresh replaced ``old`` by ``new`` (same account): move the entry over."""
-    account = account_of(old)
-    if account:
-        row = next((r for r in _rows() if r[1] == account), None)
-        role = row[3] if row and len(row) > 3 else ""
-        learn(new, {"name": account, "type": "user", "auth": {"accessToken": {"role": role}}})
+    key = state.token_key(old)
+    row = next((r for r in _rows() if r[0] == key), None)
+    if row:
+        role = row[3] if len(row) > 3 else ""
+        learn(new, {"name": row[1], "type": "user", "auth": {"accessToken": {"role": role}}})
 
 
 def prune() -> None:
