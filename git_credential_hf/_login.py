@@ -136,7 +136,7 @@ class LoginResult:
     """What a successful login did, for a renderer to show (``lines()``: the CLI and the
     Python API print them, the notebook widget shows them)."""
 
-    __slots__ = ("account", "env_override", "git", "git_error", "note", "role",
+    __slots__ = ("account", "env_override", "git", "git_error", "git_hint", "note", "role",
                  "stored_tokens_path", "token_name", "token_path", "warnings")
 
     def __init__(self, account: str, token_name: str, role: str) -> None:
@@ -147,6 +147,7 @@ class LoginResult:
         self.git: list[str] | None = None  # what `setup` changed; None when not asked
         self.git_error: str | None = None  # why git could not be set up (the token is saved)
         self.env_override: str | None = None  # a token variable that overrides the saved token
+        self.git_hint: str | None = None  # how to let git use the token, when it is not set up
         self.note: str | None = None  # a browser login's lifetime ("refreshed automatically")
 
     def __repr__(self) -> str:
@@ -165,7 +166,7 @@ class LoginResult:
                 f"Git not configured: {self.git_error}. The token is saved; run "
                 "`git-credential-hf setup` once git works."
             )
-        out += [f"git: {line}" for line in self.git or []]
+        out += [f"git: {output.mask_secrets(line)}" for line in self.git or []]
         out.append(f"Login successful: logged in as {self.account}.")
         if self.note:
             out.append(f"Note: {self.note}")
@@ -174,6 +175,8 @@ class LoginResult:
                 f"Note: {self.env_override} is set and overrides the token you just saved, for "
                 "git and huggingface_hub alike."
             )
+        if self.git_hint:
+            out.append(self.git_hint)
         return out
 
 
@@ -196,10 +199,30 @@ def login_with_token(
     accounts.learn(token, info)
     if add_to_git_credential:
         result.git, result.git_error = configure_git()
+    elif not git_is_set_up():
+        result.git_hint = GIT_HINT
     from_env = settings.env_token()
     if from_env and from_env[0] != token:
         result.env_override = from_env[1]
     return result
+
+
+GIT_HINT = (
+    "git does not use this token yet: run `git-credential-hf setup` once (or log in with "
+    "--add-to-git-credential; in Python, add_to_git_credential=True)"
+)
+
+
+def git_is_set_up() -> bool:
+    """Whether git asks this helper for the endpoint (``setup`` in place, whoever wrote it).
+    Unknown (git missing, failing) counts as not set up: the hint is then worth a line."""
+    from . import gitconfig
+
+    try:
+        url = settings.endpoint()
+        return any(gitconfig.is_hf_helper(v) for v, _o in gitconfig.helpers_for(url))
+    except (gitconfig.GitError, settings.EndpointError):
+        return False
 
 
 class DeviceLogin:
@@ -268,6 +291,8 @@ class DeviceLogin:
                 result.note = f"this token expires in {days} days; log in again to renew it."
         if self.add_to_git_credential:
             result.git, result.git_error = configure_git()
+        elif not git_is_set_up():
+            result.git_hint = GIT_HINT
         from_env = settings.env_token()
         if from_env and from_env[0] != token:
             result.env_override = from_env[1]
@@ -498,7 +523,7 @@ def logout(token_name: str | None = None) -> None:
         print(f"Could not ask git to forget Hub credentials: {e}")
     else:
         hosts = ", ".join(h for _p, h in settings.served_hosts())
-        via = f" (also asked: {', '.join(others)})" if others else ""
+        via = f" (also asked: {output.mask_secrets(', '.join(others))})" if others else ""
         print(f"git: asked every credential helper to forget {hosts}{via}")
     from_env = settings.env_token()
     if from_env:

@@ -29,7 +29,14 @@ def main(argv: list[str] | None = None) -> int:
         return commands.run(args)
     from .output import stdin_is_tty
 
-    if args and not args[0].startswith("-") and len(args) == 1 and not stdin_is_tty():
+    if len(args) == 1 and looks_like_operation(args[0]) and not stdin_is_tty():
         return 0  # an operation from a newer git: helpers ignore what they do not know
-    sys.stderr.write(USAGE + "\n")
+    sys.stderr.write(USAGE + "\n")  # never echoes what was typed: it might be a token
     return 2
+
+
+def looks_like_operation(name: str) -> bool:
+    """git's operations are lower-case words (``get``, ``store``, ``erase``): a newer git may
+    send one this helper does not know, and it must be ignored silently. Anything else
+    (``Login``, ``log-in``, a token pasted in the wrong place) is a usage error."""
+    return 0 < len(name) <= 32 and name.isascii() and name.isalpha() and name.islower()

@@ -18,20 +18,11 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
 
-def _scrub(message: str, args: list[str]) -> str:
-    """argparse echoes what the user typed ("unrecognized arguments: hf_…"); a misplaced token
-    must not reach the terminal, so every value the user passed (8+ characters: shorter ones
-    are not tokens, and masking them would garble the message) is shown masked."""
-    values = set()
-    for arg in args:
-        name, eq, value = arg.partition("=")
-        if eq and name.startswith("-"):
-            values.add(value)
-        elif not arg.startswith("-") or len(arg) > 24:
-            values.add(arg)
-    for value in sorted((v for v in values if len(v) >= 8), key=len, reverse=True):
-        message = message.replace(value, output.mask(value))
-    return message
+def _scrub(message: str) -> str:
+    """argparse echoes what the user typed ("unrecognized arguments: hf_…"): a misplaced token
+    must not reach the terminal. Only token-shaped values are masked, so a plain typo still
+    reads as what it is ("unrecognized arguments: extra")."""
+    return output.mask_secrets(message)
 
 
 # One row per subcommand: (name, help, description, options, handler). Options are
@@ -58,7 +49,7 @@ def _parser(args: list[str]):
 
     class Parser(argparse.ArgumentParser):
         def error(self, message: str):  # one line instead of usage + error; no echoed secret
-            message = _scrub(message, args)
+            message = _scrub(message)
             where = self.prog.partition(" ")[2]  # the subcommand, if any
             self.exit(2, f"{PREFIX}{where + ': ' if where else ''}{message} (see --help)\n")
 
@@ -106,6 +97,11 @@ def run(args: list[str]) -> int:
         settings.endpoint_info()
     except settings.EndpointError as e:
         return fail(str(e))
+    if ns.command != "setup":  # setup writes git config only: no token path involved
+        try:
+            settings.check_paths()
+        except settings.PathError as e:
+            return fail(f"{ns.command}: {e}")
     try:
         return ns.func(ns)
     except KeyboardInterrupt:
@@ -323,7 +319,7 @@ def _cmd_setup(ns) -> int:
 
     try:
         for line in gitconfig.setup(unset=ns.unset):
-            print(f"git: {line}")
+            print(f"git: {output.mask_secrets(line)}")  # other helpers' values may hold one
     except gitconfig.GitError as e:
         return fail(f"setup failed: {e}")
     return 0
@@ -377,10 +373,10 @@ def status_report(config=None) -> StatusReport:
 
 def render_status(report: StatusReport) -> int:
     """Print ``report``: its lines on stdout, its problems one line each on stderr."""
-    for label, text in report.lines:
-        print(f"{label + ':':<9} {text}")
+    for label, text in report.lines:  # helper values others wrote may hold a secret
+        print(f"{label + ':':<9} {output.mask_secrets(text)}")
     for problem in report.problems:
-        fail(problem)
+        fail(output.mask_secrets(problem))
     if report.problems:
         return 1
     print(f"ok:       git will authenticate to {report.endpoint} with this helper")
@@ -403,19 +399,30 @@ def _git_status(report: StatusReport, url: str, primary: bool, config=None) -> N
     report.add("git", f"{url} → {chain}")
     ours = next((i for i, (value, _o) in enumerate(helpers) if gitconfig.is_hf_helper(value)), None)
     problem = None
-    if ours is None:
-        problem = f"git will not ask this helper for {url}; fix: git-credential-hf setup"
-    elif not gitconfig.resolves(helpers[ours][0]):
+    hider = gitconfig.hidden_by(url, config=config) if ours is None else None
+    if hider is not None:
         problem = (
-            f"git cannot start {helpers[ours][0]!r} for {url} (not on PATH?); "
-            "fix: git-credential-hf setup"
+            f"git will not ask this helper for {url}: {hider.where()} sets "
+            f'{hider.key} = "" after it, which drops every helper configured before; '
+            f"fix: {hider.fix()}"
+        )
+    elif ours is None:
+        problem = f"git will not ask this helper for {url}; fix: git-credential-hf setup"
+    elif gitconfig.starts(helpers[ours][0]) is not None:
+        problem = (
+            f"git cannot start {helpers[ours][0]!r} for {url} "
+            f"({gitconfig.starts(helpers[ours][0])}); fix: git-credential-hf setup"
         )
     else:
         for value, origin in helpers[:ours]:
+            entry = gitconfig.entry_for(value, origin, url, config=config)
+            where = entry.where() if entry else origin
+            fix = ("git-credential-hf setup" if entry and entry.scope == "global"
+                   and not entry.included else f"remove it from {where.split(' (')[0]}")
             report.add(
                 "warning",
-                f"git asks {value!r} ({origin}) before this helper for {url}: a Hub "
-                "credential it holds wins; fix: git-credential-hf setup, or remove it there",
+                f"git asks {value!r} ({where}) before this helper for {url}: a Hub "
+                f"credential it holds wins; fix: {fix}",
             )
     if problem and not primary:
         report.add("warning", problem)

@@ -79,16 +79,85 @@ def this_executable() -> str | None:
 
 
 def helper_command() -> str:
-    """The ``credential.helper`` value for this installation: ``hf`` when the
-    ``git-credential-hf`` git finds on PATH is this one, else an absolute path."""
+    """The ``credential.helper`` value for this installation, checked to start (``starts``):
+    ``hf`` when the ``git-credential-hf`` git finds on PATH is this one, else its absolute path
+    (quoted when it needs quoting). When that does not start — pip writes the launcher's shebang
+    as the interpreter's path, which the kernel cannot run when it holds a space
+    (``~/My Projects/venv``) — the launcher through its interpreter, ``!'<python>'
+    '<launcher>'`` (a script's own folder, not the working directory, leads ``sys.path``: a
+    repository cannot shadow the package), then ``!'<python>' -I -m git_credential_hf`` (``-I``:
+    neither the working directory nor PYTHON* variables reach ``sys.path``, so a repository git
+    runs in cannot shadow the package either).
+    ``GitError`` when none starts."""
+    candidates = []
     exe = this_executable()
-    if exe is None:  # run from a source tree without the script: go through this interpreter
-        return f"!{shlex.quote(sys.executable)} -m git_credential_hf"
-    found = shutil.which(SCRIPT)
-    if found and os.path.realpath(found) == os.path.realpath(exe):
-        return "hf"
-    # git runs an absolute path as is, through the shell: quote it if it needs quoting.
-    return exe if shlex.quote(exe) == exe else f"!{shlex.quote(exe)}"
+    python = shlex.quote(sys.executable)
+    if exe is not None:
+        found = shutil.which(SCRIPT)
+        if found and os.path.realpath(found) == os.path.realpath(exe):
+            candidates.append("hf")
+        # git runs an absolute path as is, through the shell: quote it if it needs quoting.
+        candidates.append(exe if shlex.quote(exe) == exe else f"!{shlex.quote(exe)}")
+        candidates.append(f"!{python} {shlex.quote(exe)}")
+    candidates.append(f"!{python} -I -m git_credential_hf")
+    reasons = []
+    for candidate in candidates:
+        reason = starts(candidate)
+        if reason is None:
+            return candidate
+        reasons.append(f"{candidate}: {reason}")
+    raise GitError("no command for this helper starts (" + "; ".join(reasons) + ")")
+
+
+HELPER_START_TIMEOUT_S = 10.0
+# `get` for a host no endpoint serves: a working helper answers nothing and exits 0, offline.
+_PROBE = "protocol=https\nhost=git-credential-hf.invalid\n\n"
+_started: dict[str, str | None] = {}
+
+
+def shell_command(helper: str) -> str:
+    """The shell command git runs for a ``credential.helper`` value, before the operation is
+    appended (credential.c): ``!cmd`` → ``cmd``; an absolute path as is; ``name`` →
+    ``git credential-name``."""
+    if helper.startswith("!"):
+        return helper[1:]
+    if os.path.isabs(helper):
+        return helper
+    return f"git credential-{helper}"
+
+
+def starts(helper: str) -> str | None:
+    """``None`` when the helper command starts: run as git runs it (``sh -c '<cmd> get'``)
+    for a host that is not the Hub, under a timeout, from a neutral folder, it exits 0.
+    Otherwise why not, one line. Cached per process."""
+    if helper in _started:
+        return _started[helper]
+    import tempfile
+
+    from .output import mask_secrets
+
+    try:
+        proc = subprocess.run(
+            ["/bin/sh", "-c", shell_command(helper) + " get"],
+            input=_PROBE,
+            capture_output=True,
+            encoding="utf-8",
+            errors="replace",
+            timeout=HELPER_START_TIMEOUT_S,
+            check=False,
+            cwd=tempfile.gettempdir(),
+            env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
+        )
+    except subprocess.TimeoutExpired:
+        reason: str | None = f"no answer within {HELPER_START_TIMEOUT_S:g} s"
+    except OSError as e:
+        reason = f"cannot run /bin/sh: {e.strerror or e}"
+    else:
+        lines = [ln.strip() for ln in proc.stderr.splitlines() if ln.strip()]
+        reason = None if proc.returncode == 0 else (
+            f"exit code {proc.returncode}" + (f": {mask_secrets(lines[0])}" if lines else ""))
+    _started[helper] = reason
+    return reason
 
 
 def is_hf_helper(value: str) -> bool:
@@ -172,17 +241,22 @@ class GitConfig:
     def helper_entries(self, cwd: str | None = None) -> list[tuple[str, str, str]]:
         """Every ``credential[.<url>].helper`` entry git reads, in config order:
         ``(url or "", value, origin)``."""
-        proc = run_git("config", "--show-origin", "--null", "--get-regexp", _HELPER_KEYS,
-                       ok=(0, 1), cwd=cwd)
+        return [(url, value, origin) for url, value, origin, _s in self.scoped_entries(cwd)]
+
+    def scoped_entries(self, cwd: str | None = None) -> list[tuple[str, str, str, str]]:
+        """``helper_entries`` with each entry's scope (``system``, ``global``, ``local``,
+        ``worktree``, ``command``): the scope of the file that included it, for an include."""
+        proc = run_git("config", "--show-scope", "--show-origin", "--null", "--get-regexp",
+                       _HELPER_KEYS, ok=(0, 1), cwd=cwd)
         fields = proc.stdout.split("\0")[:-1]
         entries = []
-        for origin, item in zip(fields[0::2], fields[1::2]):
+        for scope, origin, item in zip(fields[0::3], fields[1::3], fields[2::3]):
             key, sep, value = item.partition("\n")
             if not sep:
                 continue  # `helper` without a value: git refuses it anyway
             url = _helper_url(key)
             if url is not None:
-                entries.append((url, value, origin))
+                entries.append((url, value, origin, scope))
         return entries
 
 
@@ -246,12 +320,16 @@ class MemoryConfig:
             self.sections.remove(name)
 
     def helper_entries(self, cwd: str | None = None) -> list[tuple[str, str, str]]:
+        return [(url, value, origin) for url, value, origin, _s in self.scoped_entries(cwd)]
+
+    def scoped_entries(self, cwd: str | None = None) -> list[tuple[str, str, str, str]]:
         found = []
-        for origin, entries in ((self.ORIGIN, self.entries), ("<memory:local>", self.local)):
+        for origin, scope, entries in ((self.ORIGIN, "global", self.entries),
+                                       ("<memory:local>", "local", self.local)):
             for key, value in entries:
                 url = _helper_url(key)
                 if url is not None:
-                    found.append((url, value, origin))
+                    found.append((url, value, origin, scope))
         return found
 
 
@@ -274,6 +352,7 @@ def setup(unset: bool = False, config: GitConfig | MemoryConfig | None = None) -
         if values == ["", ours]:
             report.append(f"{url}: git already asks only {ours}{where}; nothing changed")
             continue
+        before = [v for v, _o in helpers_for(url, config=config)]
         config.replace_all(key, "")
         config.add(key, ours)
         _values, origin = config.global_values(key)
@@ -281,8 +360,35 @@ def setup(unset: bool = False, config: GitConfig | MemoryConfig | None = None) -
         replaced = [v for v in values if v and not is_hf_helper(v)]
         if replaced:
             line += f" (replaced: {', '.join(replaced)})"
+        after = [v for v, _o in helpers_for(url, config=config)]
+        hidden = [v for v in before if v not in after and v not in replaced
+                  and not is_hf_helper(v)]
+        if hidden:  # e.g. a generic credential.helper: still used for every other host
+            line += f" (no longer asked for this URL: {', '.join(hidden)})"
         report.append(line)
+    if not unset:
+        report += _still_overridden(config)
     return report
+
+
+def _still_overridden(config: GitConfig | MemoryConfig) -> list[str]:
+    """Notes about what setup cannot change: a later config (the current repository's, or a
+    file it includes) that hides this helper again, or asks another helper first."""
+    notes = []
+    for url in hub_urls():
+        hider = hidden_by(url, config=config)
+        if hider is not None and (hider.scope != "global" or hider.included):
+            notes.append(f"{url}: note: in this repository {hider.where()} still hides this "
+                         f"helper; fix: {hider.fix()}")
+            continue
+        chain = helpers_for(url, config=config)
+        for value, origin in chain[: next((i for i, (v, _o) in enumerate(chain)
+                                           if is_hf_helper(v)), 0)]:
+            entry = entry_for(value, origin, url, config=config)
+            if entry is not None and (entry.scope != "global" or entry.included):
+                notes.append(f"{url}: note: in this repository git asks {value} "
+                             f"({entry.where()}) before this helper; remove it there")
+    return notes
 
 
 def _unset(config: GitConfig | MemoryConfig, url: str, key: str, values: list[str],
@@ -375,6 +481,142 @@ def url_matches(pattern: str, url: str) -> bool:
     if w_scheme != h_scheme or (w_user is not None and w_user != h_user):
         return False
     return _host_matches(w_host, h_host) and w_port == h_port and h_path[: len(w_path)] == w_path
+
+
+# --- who hides this helper, and where ------------------------------------------------------------
+
+
+class Entry:
+    """One ``credential[.<url>].helper`` entry: its key, value, file (``None`` when it did not
+    come from a file), 1-based line when found, and where it sits in words."""
+
+    __slots__ = ("key", "line", "ours", "path", "scope", "value")
+
+    def __init__(self, url: str, value: str, origin: str, scope: str, cwd: str | None) -> None:
+        self.key = f"credential.{url}.helper" if url else "credential.helper"
+        self.value, self.scope = value, scope
+        self.ours: str | None = None  # for a reset: the helper of ours it drops
+        self.path: str | None = None
+        self.line: int | None = None
+        if origin.startswith("file:"):
+            path = origin[len("file:"):]
+            self.path = os.path.normpath(os.path.join(cwd or os.getcwd(), path))
+            self.line = _line_of(self.path, url, value)
+        elif scope != "command":
+            self.path = origin  # a blob, stdin, or an in-memory config: shown as is
+
+    @property
+    def included(self) -> bool:
+        """True for a file read through ``include``/``includeIf`` of the scope's own file."""
+        if self.path is None or self.scope not in ("global", "local", "worktree"):
+            return False
+        if self.scope == "global":
+            return self.path not in _global_files()
+        return os.path.basename(self.path) not in ("config", "config.worktree")
+
+    def where(self) -> str:
+        """``~/.gitconfig:12 (global config)``, ``/repo/.git/config:4 (repository config)``,
+        ``/x/work.inc:3 (included by the global config: include/includeIf)``…"""
+        if self.path is None:
+            return "the command line (-c or GIT_CONFIG_PARAMETERS)"
+        spot = self.path + (f":{self.line}" if self.line else "")
+        names = {"global": "global config", "local": "repository config",
+                 "worktree": "worktree config", "system": "system config"}
+        name = names.get(self.scope, f"{self.scope} config")
+        if self.included:
+            return f"{spot} (included by the {name}: include/includeIf)"
+        return f"{spot} ({name})"
+
+    def fix(self) -> str:
+        """A fix that works where the entry is."""
+        ours = self.ours
+        if self.path is None:
+            return f"drop -c {self.key}= (or GIT_CONFIG_PARAMETERS) from the command"
+        add = f"git config --file {shlex.quote(self.path)} --add {self.key} {shlex.quote(ours)}"
+        line = f"line {self.line} of " if self.line else "the empty helper in "
+        if self.scope == "global" and not self.included:
+            return f"delete {line}{self.path}, then run git-credential-hf setup"
+        return f"delete {line}{self.path}, or add this helper after it: {add}" if ours else (
+            f"delete {line}{self.path}")
+
+
+def _global_files() -> set[str]:
+    paths = set()
+    explicit = os.environ.get("GIT_CONFIG_GLOBAL")
+    if explicit:
+        paths.add(os.path.normpath(os.path.expanduser(explicit)))
+    else:
+        paths.add(os.path.normpath(os.path.expanduser("~/.gitconfig")))
+        xdg = os.environ.get("XDG_CONFIG_HOME") or os.path.expanduser("~/.config")
+        paths.add(os.path.normpath(os.path.join(xdg, "git", "config")))
+    return paths
+
+
+def _line_of(path: str, url: str, value: str) -> int | None:
+    """The last line of ``path`` that sets ``helper`` to ``value`` in the ``[credential]`` or
+    ``[credential "<url>"]`` section (a best-effort reading of git's syntax)."""
+    import re
+
+    header = re.compile(r'^\s*\[\s*([A-Za-z0-9.-]+)(?:\s+"((?:[^"\\]|\\.)*)")?\s*\]')
+    setting = re.compile(r"^\s*helper\s*(?:=\s*(.*?))?\s*(?:[#;].*)?$", re.IGNORECASE)
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return None
+    found, section, sub = None, "", None
+    for number, text in enumerate(lines, 1):
+        head = header.match(text)
+        if head:
+            section, sub = head.group(1).lower(), head.group(2)
+            if sub is None and section.startswith("credential."):  # [credential.url] legacy
+                section, sub = "credential", head.group(1)[len("credential."):]
+            text = text[head.end():]
+        if section != "credential" or (sub or "") != url:
+            continue
+        match = setting.match(text)
+        if match:
+            raw = (match.group(1) or "").strip()
+            if raw.startswith('"') and raw.endswith('"') and len(raw) >= 2:
+                raw = raw[1:-1]
+            if raw == value:
+                found = number
+    return found
+
+
+def scoped_entries(config: GitConfig | MemoryConfig | None = None,
+                   cwd: str | None = None) -> list[tuple[str, str, str, str]]:
+    return (config or GitConfig()).scoped_entries(cwd)
+
+
+def hidden_by(url: str, cwd: str | None = None,
+              config: GitConfig | MemoryConfig | None = None) -> Entry | None:
+    """The entry that drops this helper for ``url`` after it was configured — the last empty
+    ``helper`` after the last entry of ours, in config order (a repository's own config, an
+    included file…) — or ``None`` when this helper runs, or was never configured (then
+    ``setup`` is the fix)."""
+    ours, hider = None, None
+    for pattern, value, origin, scope in scoped_entries(config, cwd):
+        if pattern and not url_matches(pattern, url):
+            continue
+        if value and is_hf_helper(value):
+            ours, hider = value, None
+        elif not value and ours:
+            hider = (pattern, value, origin, scope)
+    if hider is None:
+        return None
+    entry = Entry(*hider, cwd)
+    entry.ours = ours
+    return entry
+
+
+def entry_for(value: str, origin: str, url: str, cwd: str | None = None,
+              config: GitConfig | MemoryConfig | None = None) -> Entry | None:
+    """The ``Entry`` of a helper ``helpers_for`` listed (for its file and line)."""
+    for pattern, v, o, scope in scoped_entries(config, cwd):
+        if v == value and o == origin and (not pattern or url_matches(pattern, url)):
+            return Entry(pattern, v, o, scope, cwd)
+    return None
 
 
 # --- forgetting copies held by other helpers ---------------------------------------------------

@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # typing costs milliseconds at start-up; annotations only
 
 DEFAULT_USERNAME = "hf_user"
 OPERATIONS = ("get", "store", "erase")
+MAX_TOKEN_LENGTH = 4096  # far above any Hub token (about 40 characters)
 LOGIN_AGAIN = "git-credential-hf login --web"
 
 
@@ -102,7 +103,9 @@ class Context:
     - ``saved_token()``: the token file's token, or ``None``;
     - ``whoami(token)``: the Hub's answer, or a ``hub.HubError``;
     - ``save(token, name)``: make it active and named; returns warnings (``TokenStoreError``);
-    - ``delete(token)``: remove it if it is the saved one (``TokenStoreError``);
+    - ``delete(token)``: stop it being the active token if it is the saved one, keeping its
+      named copies (``TokenStoreError``);
+    - ``named()``: the named copies, ``{name: token}`` (``TokenStoreError`` when unparsable);
     - ``oidc()``: ``None`` without ``HF_OIDC_RESOURCE``, else ``(token, expires_at, problem)``;
     - ``oidc_enabled()``: whether ``HF_OIDC_RESOURCE`` is set (``store`` then saves nothing);
     - ``fresh(token)``: the saved token made current (refreshed when due): ``(token,
@@ -118,7 +121,7 @@ class Context:
       module.
     """
 
-    __slots__ = ("delete", "delete_named", "env_token", "fresh", "guard", "learn", "oidc",
+    __slots__ = ("delete", "delete_named", "env_token", "fresh", "guard", "learn", "named", "oidc",
                  "oidc_enabled", "renew", "save", "saved_token", "select", "served", "whoami")
 
     def __init__(
@@ -129,6 +132,7 @@ class Context:
         whoami: Callable[[str], dict[str, Any]] | None = None,
         save: Callable[[str, str | None], list[str]] | None = None,
         delete: Callable[[str], object] | None = None,
+        named: Callable[[], dict[str, str]] | None = None,
         oidc: Callable[[], tuple[str | None, int | None, str | None] | None] | None = None,
         oidc_enabled: Callable[[], bool] | None = None,
         fresh: Callable[[str], tuple[str, int | None, str | None]] | None = None,
@@ -143,8 +147,12 @@ class Context:
         self.env_token = env_token or (lambda: settings.env_token())
         self.saved_token = saved_token or (lambda: tokens.read_token_file())
         self.whoami = whoami or _whoami
-        self.save = save or (lambda token, name: tokens.save_token(token, name))
-        self.delete = delete or (lambda token: tokens.delete_token(token))
+        # store never overwrites a named copy of another token (checked again under the lock)
+        self.save = save or (lambda token, name: tokens.save_token(token, name, replace=False))
+        # erase on a 401 clears the active token only: a transient fault must not cost the
+        # named copy (huggingface_hub's `switch` can bring it back)
+        self.delete = delete or (lambda token: tokens.forget_active(token))
+        self.named = named or (lambda: tokens.stored_tokens())
         self.oidc = oidc or _oidc
         self.oidc_enabled = oidc_enabled or _oidc_enabled
         self.fresh = fresh or _fresh
@@ -231,7 +239,15 @@ def get(
 
 
 def store(cred: protocol.Credential, ctx: Context | None = None) -> str | None:
-    """Adopt a password git found to work. Returns a one-line problem, or ``None``."""
+    """Adopt a password git found to work, but never in place of a token that still works.
+
+    git runs ``store`` after any successful authentication, including one whose credentials
+    came from the URL (``https://mallory:<token>@huggingface.co/…`` in a submodule or a copied
+    command): adopting every working password would log the user in as someone else, for git
+    and huggingface_hub alike. So the password becomes the active token only when no token is
+    saved, or when the Hub confirms the saved one is dead (401); and it never replaces a named
+    copy that holds another token. Returns a one-line problem or note, or ``None``.
+    """
     ctx = ctx or Context()
     if not ctx.serves(cred) or not cred.password:
         return None
@@ -239,7 +255,8 @@ def store(cred: protocol.Credential, ctx: Context | None = None) -> str | None:
     if ctx.env_token() or ctx.oidc_enabled():
         return None  # the environment decides (an OIDC token is never written to the cache)
     password = cred.password
-    if password == ctx.saved_token():
+    saved = ctx.saved_token()
+    if password == saved:
         return None  # the common case: git confirms the token we gave it
     picked = ctx.select(cred.username) if cred.username else None
     if picked and picked[0] == password:
@@ -252,17 +269,53 @@ def store(cred: protocol.Credential, ctx: Context | None = None) -> str | None:
         return f"not saving the credential: {e}"
     if info.get("type") != "user":
         return f"not saving the credential: it belongs to a {info.get('type')!r}, not a user"
+    if saved:
+        try:
+            if len(saved) > MAX_TOKEN_LENGTH:  # a corrupt file: no Hub token is that long
+                raise hub.MalformedTokenError("too long to be a token")
+            ctx.whoami(saved)
+        except (hub.InvalidTokenError, hub.MalformedTokenError):
+            pass  # the saved token is dead (401) or cannot be one: the working one takes over
+        except hub.HubError as e:
+            return (f"kept the active token {output.mask(saved)} and did not save the other "
+                    f"credential git used: the active one could not be checked ({e})")
+        else:
+            _learn_if_stored(ctx, password, info)
+            return (f"kept the active token {output.mask(saved)}: it still works. git "
+                    f"authenticated with another credential ({output.mask(password)}, e.g. from "
+                    "the URL); to switch to it: git-credential-hf login")
+    name: str | None = hub.token_name(info)
+    notes = []
     try:
-        warnings = ctx.save(password, hub.token_name(info))
+        holder = ctx.named().get(name)
+    except tokens.TokenStoreError:
+        holder = None  # unparsable: save_token leaves it alone and says so
+    if holder is not None and holder != password:
+        notes.append(f"the named copy {name!r} holds another token and was kept; the new token "
+                     "is the active one, without a named copy")
+        name = None
+    try:
+        notes += ctx.save(password, name)
     except tokens.TokenStoreError as e:
         return f"not saving the credential: {e}"
     ctx.learn(password, info)
-    return "; ".join(warnings) or None
+    return "; ".join(notes) or None
+
+
+def _learn_if_stored(ctx: Context, token: str, info: dict[str, Any]) -> None:
+    """Record the account of a token that is already among the named copies (``store`` keeps
+    the active token, but the mapping lets a username select that copy later)."""
+    try:
+        if token in ctx.named().values():
+            ctx.learn(token, info)
+    except (tokens.TokenStoreError, OSError):
+        pass  # a cache of accounts, nothing more: never a reason to fail
 
 
 def erase(cred: protocol.Credential, ctx: Context | None = None) -> str | None:
-    """git says the token failed. Remove it only when the Hub confirms it is invalid; when it
-    is kept, count the refusal for the retry guard (``guard``)."""
+    """git says the token failed. Act only when the Hub confirms it is invalid (401): the active
+    token stops being active (its named copies stay); a named login the username selected is
+    removed. When it is kept, count the refusal for the retry guard (``guard``)."""
     ctx = ctx or Context()
     if not ctx.serves(cred) or not cred.password:
         return None
@@ -292,9 +345,20 @@ def erase(cred: protocol.Credential, ctx: Context | None = None) -> str | None:
         from . import accounts
 
         accounts.prune()
+        if named is not None:
+            return (f"the Hub rejected the token {shown} stored as {named!r} (401); that entry "
+                    "was removed. Log in again with: git-credential-hf login")
+        try:
+            names = sorted(n for n, t in ctx.named().items() if t == token)
+        except tokens.TokenStoreError:
+            names = []
+        kept = ""
+        if names:
+            kept = (f"; its named copy {names[0]!r} was kept (if the Hub was wrong, bring it back "
+                    f"with: hf auth switch --token-name {names[0]})")
         return (
-            f"the Hub rejected the saved token {shown}; it was removed. "
-            "Log in again with: git-credential-hf login"
+            f"the Hub rejected the saved token {shown} (401): it is no longer the active token"
+            f"{kept}. Log in again with: git-credential-hf login"
         )
     except hub.HubError as e:
         ctx.guard.record(token, "could not verify it")
@@ -329,7 +393,7 @@ def _renewed(ctx: Context, saved: str, renewed: Any, named: str | None = None) -
             return f"the login {shown} has expired and cannot be renewed, but {e}"
         return (
             f"the login {shown} has expired and cannot be renewed (refresh token refused); it "
-            f"was removed. Log in again with: {LOGIN_AGAIN}"
+            f"is no longer the active token. Log in again with: {LOGIN_AGAIN}"
         )
     ctx.guard.record(saved, "could not renew the login")
     return (
@@ -363,6 +427,12 @@ def run(
         except settings.EndpointError as e:
             output.error(str(e), stderr)
             return 1
+        if Context().serves(cred):
+            try:
+                settings.check_paths()
+            except settings.PathError as e:
+                output.error(str(e), stderr)
+                return 1
     problem = store(cred, ctx) if operation == "store" else erase(cred, ctx)
     if problem:
         output.error(problem, stderr)

@@ -27,13 +27,19 @@ def mask(token: str | None) -> str:
     return f"{prefix}****{tail}"
 
 
+# A token as the Hub issues them (hf_ + 34 letters; OAuth ones are longer): the prefix and at
+# least 8 more characters. Shorter runs ("hf_user") are words, not secrets, and stay readable.
+TOKEN_RUN = r"(?<![A-Za-z0-9])(?:hf_|api_org_)[A-Za-z0-9_-]{8,}"
+
+
 def mask_secrets(text: str) -> str:
-    """``text`` with token-shaped runs (``hf_…``, ``api_org_…``) and whatever follows
-    ``password=`` masked. For printing values others wrote (git config, usage errors)."""
+    """``text`` with token-shaped runs (``hf_…``, ``api_org_…``) shown as ``mask`` shows them
+    and whatever follows ``password=`` hidden. For printing values others wrote (git config,
+    argparse echoing what the user typed); anything else is left as it was written."""
     import re  # not on get's path: only printers of foreign text come here
 
-    text = re.sub(r"(password=)[^\s;&|'\"]+", lambda m: m.group(1) + "****", text)
-    return re.sub(r"\b(?:hf_|api_org_)[A-Za-z0-9_-]{4,}", lambda m: mask(m.group(0)), text)
+    text = re.sub(r"(password=)[^\s;&|'\"`)]+", lambda m: m.group(1) + "****", text)
+    return re.sub(TOKEN_RUN, lambda m: mask(m.group(0)), text)
 
 
 def one_line(message: str) -> str:

@@ -41,6 +41,34 @@ def endpoint() -> str:
     return endpoint_info().url
 
 
+class PathError(ValueError):
+    """A token path that is not absolute. The message is one line."""
+
+
+_PATH_VARIABLES = ("HF_TOKEN_PATH", "HF_STORED_TOKENS_PATH", "HF_HOME", "XDG_CACHE_HOME")
+
+
+def check_paths() -> None:
+    """``PathError`` unless the token file and ``stored_tokens`` are absolute paths.
+
+    A relative ``HF_HOME``/``HF_TOKEN_PATH`` means "relative to wherever the command runs":
+    ``login`` would write the token into the current work tree (where it can be committed), and
+    ``get``, run by git inside a repository, would read a token file the repository ships. So
+    this tool refuses them instead of guessing (huggingface_hub resolves them per process)."""
+    if os.path.isabs(token_path()) and os.path.isabs(stored_tokens_path()):
+        return
+    for name in _PATH_VARIABLES:
+        value = _env(name)
+        if value and not os.path.isabs(_expand(value)):
+            raise PathError(
+                f"{name} is a relative path ({value!r}): the token would be read and written "
+                "relative to the current directory (a repository, when git runs this helper); "
+                "set it to an absolute path"
+            )
+    raise PathError("the token path is not absolute (is HOME set?); set HF_HOME to an "
+                    "absolute path")
+
+
 def hf_home() -> str:
     home = _env("HF_HOME")
     if home is None:

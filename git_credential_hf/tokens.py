@@ -51,7 +51,10 @@ def read_token_file() -> str | None:
     A UTF-8 byte order mark is stripped like whitespace. A file holding more than one line of
     text (two tokens pasted one after the other) holds no usable token: ``None``, and since
     nothing matches it, nothing ever erases it."""
-    raw = files.read_small(settings.token_path(), MAX_TOKEN_FILE)
+    path = settings.token_path()
+    if not os.path.isabs(path):  # relative to git's cwd: a repository could plant one
+        return None
+    raw = files.read_small(path, MAX_TOKEN_FILE)
     if raw is None:
         return None
     text = raw.decode("utf-8", "replace").strip().strip("\ufeff").strip()
@@ -249,7 +252,12 @@ _holders: list = []
 
 
 def _lock_paths() -> tuple[str, str]:
-    """Ours, then huggingface_hub's: the fixed acquisition order."""
+    """Ours, then huggingface_hub's: the fixed acquisition order. Every writer comes here
+    first: a relative token path (``settings.check_paths``) stops it before any write."""
+    try:
+        settings.check_paths()
+    except settings.PathError as e:
+        raise TokenStoreError(str(e)) from None
     folder, base = os.path.split(files.real(settings.token_path()))
     return os.path.join(folder, f".{base}.lock"), settings.stored_tokens_path() + ".lock"
 

@@ -85,11 +85,57 @@ def test_helper_command_quotes_a_path_with_spaces(tmp_path, monkeypatch):
 
 
 def test_helper_command_without_a_script_runs_the_module(tmp_path, monkeypatch):
+    python = tmp_path / "python"  # an interpreter with no script beside it
+    python.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+    python.chmod(0o755)
     monkeypatch.setattr(sys, "argv", ["-c"])
-    monkeypatch.setattr(sys, "executable", str(tmp_path / "python"))
+    monkeypatch.setattr(sys, "executable", str(python))
     command = gitconfig.helper_command()
-    assert command.startswith("!") and command.endswith(" -m git_credential_hf")
+    assert command.startswith("!") and command.endswith(" -I -m git_credential_hf")
     assert gitconfig.is_hf_helper(command)
+
+
+def test_module_command_is_not_shadowed_by_the_repository_git_runs_in(tmp_path, monkeypatch):
+    """git runs the helper in the repository's work tree: a `git_credential_hf/` folder there
+    must not be what `python -m git_credential_hf` imports."""
+    python = tmp_path / "python"
+    python.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+    python.chmod(0o755)
+    monkeypatch.setattr(sys, "argv", ["-c"])
+    monkeypatch.setattr(sys, "executable", str(python))
+    command = gitconfig.helper_command()
+    repo = tmp_path / "repo"
+    planted = repo / "git_credential_hf"
+    planted.mkdir(parents=True)
+    marker = tmp_path / "planted-code-ran"
+    (planted / "__init__.py").write_text(f"open({str(marker)!r}, 'w').close()\n")
+    (planted / "__main__.py").write_text(f"open({str(marker)!r}, 'w').close()\n")
+    proc = subprocess.run(["sh", "-c", gitconfig.shell_command(command) + " get"], cwd=repo,
+                          input="protocol=https\nhost=example.com\n\n", capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert not marker.exists()
+
+
+def test_helper_command_that_does_not_start_is_refused(tmp_path, monkeypatch):
+    """Issue 9: setup must not write a helper git cannot run (and hide the others with it)."""
+    monkeypatch.setattr(sys, "argv", ["-c"])
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "missing-python"))
+    with pytest.raises(gitconfig.GitError, match="no command for this helper starts"):
+        gitconfig.helper_command()
+
+
+def test_starts_runs_the_command_as_git_does(tmp_path):
+    ok = tmp_path / "ok helper"
+    ok.write_text("#!/bin/sh\ncat >/dev/null\nexit 0\n")
+    ok.chmod(0o755)
+    assert gitconfig.starts(f"!'{ok}'") is None
+    assert "exit code 127" in gitconfig.starts(str(tmp_path / "missing" / "git-credential-hf"))
+    bad = tmp_path / "bad"
+    bad.write_text("#!/no/such/interpreter\n")
+    bad.chmod(0o755)
+    assert gitconfig.starts(str(bad)).startswith("exit code")
+    assert gitconfig.shell_command("hf") == "git credential-hf"
 
 
 @pytest.mark.parametrize(

@@ -91,7 +91,7 @@ def test_helpers_for_applies_resets_and_url_matching(config) -> None:
 
 
 def test_status_report_from_either_config(config, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(gitconfig, "resolves", lambda helper: True)
+    monkeypatch.setattr(gitconfig, "starts", lambda helper: None)
     report = commands.status_report(config)
     assert "git will not ask this helper for https://huggingface.co; fix: git-credential-hf setup" in report.problems
     gitconfig.setup(config=config)

@@ -75,17 +75,16 @@ class Memory:
             self.named[name] = token
         return []
 
-    def delete(self, token: str) -> bool:
+    def delete(self, token: str) -> bool:  # tokens.forget_active: named copies stay
         if self.saved != token:
             return False
         self.saved = None
-        self.named = {k: v for k, v in self.named.items() if v != token}
         return True
 
     def context(self) -> helper.Context:
         return helper.Context(served=lambda: self.served, env_token=lambda: self.env,
                               saved_token=lambda: self.saved, whoami=self.hub.whoami,
-                              save=self.save, delete=self.delete)
+                              save=self.save, delete=self.delete, named=lambda: self.named)
 
 
 @pytest.fixture
@@ -179,7 +178,38 @@ def test_store_new_valid_token_is_saved_and_named(mem: Memory) -> None:
     mem.hub.add(NEW, display="ci-box")
     mem.saved = TOKEN
     assert run("store", HUB + f"password={NEW}\n", mem.context()) == (0, b"", "")
-    assert (mem.saved, mem.named, mem.hub.calls) == (NEW, {"ci-box": NEW}, [NEW])
+    assert (mem.saved, mem.named, mem.hub.calls) == (NEW, {"ci-box": NEW}, [NEW, TOKEN])
+
+
+@pytest.mark.parametrize("saved_state", ["valid", "offline"])
+def test_store_never_replaces_a_saved_token_the_hub_did_not_reject(mem: Memory,
+                                                                   saved_state: str) -> None:
+    """Issue 9: URL credentials that worked (another account) must not swap the account."""
+    mem.hub.add(NEW, name="mallory", display="laptop")
+    mem.saved, mem.named = TOKEN, {"laptop": TOKEN}
+    if saved_state == "valid":
+        mem.hub.add(TOKEN, name="alice", display="laptop")
+    else:
+        original = mem.hub.whoami
+
+        def flaky(token: str) -> dict:
+            if token == TOKEN:
+                raise hub.HubUnavailableError("cannot reach https://huggingface.co")
+            return original(token)
+
+        mem.hub.whoami = flaky
+    code, out, err = run("store", HUB + f"username=mallory\npassword={NEW}\n", mem.context())
+    assert (code, out, err.count("\n")) == (1, b"", 1)
+    assert "kept the active token" in err and NEW not in err and TOKEN not in err
+    assert (mem.saved, mem.named) == (TOKEN, {"laptop": TOKEN})
+
+
+def test_store_adopts_but_never_overwrites_a_named_copy_of_another_token(mem: Memory) -> None:
+    mem.hub.add(NEW, display="laptop")
+    mem.saved, mem.named = None, {"laptop": TOKEN}
+    code, _out, err = run("store", HUB + f"password={NEW}\n", mem.context())
+    assert code == 1 and "'laptop' holds another token" in err
+    assert (mem.saved, mem.named) == (NEW, {"laptop": TOKEN})
 
 
 def test_store_writes_the_real_token_files(patched_whoami: FakeHub) -> None:
@@ -188,7 +218,7 @@ def test_store_writes_the_real_token_files(patched_whoami: FakeHub) -> None:
     assert run("store", HUB + f"password={NEW}\n") == (0, b"", "")
     assert tokens.read_token_file() == NEW
     assert tokens.stored_tokens() == {"ci-box": NEW}
-    assert patched_whoami.calls == [NEW]
+    assert patched_whoami.calls == [NEW, TOKEN]  # TOKEN, the saved one, is unknown: 401
 
 
 def test_store_names_by_account_without_display_name(mem: Memory) -> None:
@@ -228,22 +258,24 @@ def test_store_other_host_is_ignored(mem: Memory) -> None:
     assert mem.hub.calls == [] and mem.saved is None
 
 
-def test_erase_revoked_token_is_removed(mem: Memory) -> None:
+def test_erase_revoked_token_stops_being_active_and_its_named_copy_stays(mem: Memory) -> None:
+    """Issue 9: one 401 (maybe a transient Hub fault) clears the active token only."""
     mem.saved, mem.named = TOKEN, {"ci": NEW, "laptop": TOKEN}  # TOKEN unknown to the Hub: revoked
     code, out, err = run("erase", HUB + f"password={TOKEN}\n", mem.context())
     assert code == 1 and out == b""
-    assert "removed" in err and "git-credential-hf login" in err and err.count("\n") == 1
+    assert "no longer the active token" in err and "git-credential-hf login" in err
+    assert "'laptop' was kept" in err and err.count("\n") == 1
     assert TOKEN not in err and tokens.mask(TOKEN) in err
-    assert (mem.saved, mem.named) == (None, {"ci": NEW})
+    assert (mem.saved, mem.named) == (None, {"ci": NEW, "laptop": TOKEN})
 
 
-def test_erase_removes_the_real_token_files(patched_whoami: FakeHub) -> None:
+def test_erase_clears_the_real_token_file_and_keeps_named_copies(patched_whoami: FakeHub) -> None:
     tokens.save_token(NEW, "ci")
     tokens.save_token(TOKEN, "laptop")  # not known to the fake hub: revoked
     code, _out, err = run("erase", HUB + f"password={TOKEN}\n")
-    assert code == 1 and "removed" in err
+    assert code == 1 and "no longer the active token" in err and "'laptop' was kept" in err
     assert tokens.read_token_file() is None
-    assert tokens.stored_tokens() == {"ci": NEW}
+    assert tokens.stored_tokens() == {"ci": NEW, "laptop": TOKEN}
 
 
 def test_erase_valid_token_is_kept_and_explained(mem: Memory) -> None:

@@ -456,12 +456,34 @@ def sec() -> SimpleNamespace:
     """The plain helpers above, for test modules: ``sec.run_helper(...)``, ``sec.request(...)``."""
     return SimpleNamespace(
         HELPER=HELPER, CALLS=CALLS, SECRETS=SECRETS, FakeHub=FakeHub, make_token=make_token,
+        child_env=_child_env,
         register_secret=register_secret, find_leaks=find_leaks, run_cli=run_cli,
         run_helper=run_helper, start_cli=start_cli, finish=finish, request=request,
         hf_home=hf_home, snapshot=snapshot, parse_stored=parse_stored, temp_files=temp_files,
         Call=Call, audit=audit,
     )
 
+
+# --- known defects ------------------------------------------------------------------------------
+
+
+_CALLS_AT_START = pytest.StashKey[int]()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    item.stash[_CALLS_AT_START] = len(CALLS)
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """An expected failure (``xfail``: a defect whose fix is on another branch) may show what it
+    tests for, e.g. a secret in an output: its calls are left out of the suite-wide audit. Once
+    the fix is merged and the mark removed, the audit covers them again."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call" and report.skipped and hasattr(report, "wasxfail"):
+        del CALLS[item.stash.get(_CALLS_AT_START, len(CALLS)):]
 
 
 @pytest.fixture(name="run_helper")

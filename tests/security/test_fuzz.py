@@ -295,11 +295,13 @@ def network(monkeypatch) -> FakeNetwork:
 
 
 @settings(FUZZ, max_examples=EXAMPLES_STORE)
-@given(data=served_requests())
+@given(data=served_requests(), saved_still_valid=st.booleans())
 def test_store_saves_only_a_confirmed_token_for_a_served_request(token_file, network,
-                                                                 data: bytes) -> None:
+                                                                 data: bytes,
+                                                                 saved_still_valid: bool) -> None:
     reset(token_file)
     network.calls.clear()
+    network.valid = {NEW, SAVED} if saved_still_valid else {NEW}
     code, out, err = run("store", data)
     assert out == b""
     assert_clean_output(out, err)
@@ -315,8 +317,11 @@ def test_store_saves_only_a_confirmed_token_for_a_served_request(token_file, net
     pw = password.decode("utf-8", "surrogateescape")
     if pw == SAVED:
         assert network.calls == [] and saved_now == SAVED and code == 0
-    elif pw == NEW:
-        assert network.calls == [NEW] and saved_now == NEW and (code, err) == (0, "")
+    elif pw == NEW and saved_still_valid:  # a working saved token is never replaced (issue 9)
+        assert network.calls == [NEW, SAVED] and saved_now == SAVED
+        assert code == 1 and err.count("\n") == 1
+    elif pw == NEW:  # the saved token is confirmed dead (401): the new one takes its place
+        assert network.calls == [NEW, SAVED] and saved_now == NEW and (code, err) == (0, "")
     else:  # invalid or not a token at all: nothing saved, one line, exit 1
         assert saved_now == SAVED and code == 1 and err.count("\n") == 1
         assert network.calls in ([], [pw])

@@ -90,14 +90,15 @@ def test_malformed_and_huge_input(sec, fake_hub, cache, op, case) -> None:
 
 
 def _assert_handled_like_a_plain_request(sec, cache, op, call) -> None:
-    home, saved, other = cache["home"], cache["saved"], cache["other"]
+    home, saved = cache["home"], cache["saved"]
     if op == "get":
         assert call.stdout == f"username=hf_user\npassword={saved}\n".encode()
         assert (call.returncode, call.stderr) == (0, b"")
-    elif op == "store":  # the Hub confirmed `other`: it becomes the active token
-        assert (call.returncode, call.stderr) == (0, b"")
-        assert (home / "token").read_text() == other
-        assert sec.parse_stored(home / "stored_tokens") == {"saved": saved, "other": other}
+    elif op == "store":  # the Hub confirmed `other`, but the saved token works: kept (issue 9)
+        assert call.returncode == 1 and len(call.err.splitlines()) == 1
+        assert "kept the active token" in call.err
+        assert (home / "token").read_text() == saved
+        assert sec.parse_stored(home / "stored_tokens") == {"saved": saved}
     else:  # erase of a token the Hub still accepts: kept, and said so
         assert call.returncode == 1 and len(call.err.splitlines()) == 1
         assert "still valid" in call.err
