@@ -176,6 +176,17 @@ def test_delete_named_removes_the_token_file_only_when_it_held_it() -> None:
     assert tokens.read_token_file() is None and tokens.stored_tokens() == {}
 
 
+def test_delete_named_holding_leaves_a_section_that_now_holds_another_token() -> None:
+    """erase removes a rejected named login only if the section still holds that token when
+    the lock is held: a login that replaced it meanwhile stays."""
+    tokens.save_token(TOKEN, "laptop")
+    before = stored().read_bytes()
+    assert tokens.delete_named("laptop", holding=OTHER) == (False, False)
+    assert stored().read_bytes() == before and tokens.read_token_file() == TOKEN
+    assert tokens.delete_named("laptop", holding=TOKEN) == (True, True)
+    assert tokens.stored_tokens() == {}
+
+
 def test_replace_active_respects_a_switch_made_meanwhile() -> None:
     tokens.save_token(TOKEN, "a")
     assert tokens.replace_active(TOKEN, OTHER) is True and tokens.read_token_file() == OTHER
