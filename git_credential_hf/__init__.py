@@ -1,11 +1,20 @@
 """git-credential-hf: a git credential helper for the Hugging Face Hub.
 
 The Python API (``login``, ``interpreter_login``, ``notebook_login``, ``logout``, ``whoami``,
-``get_token``) loads on first use (PEP 562): git imports this package on every ``get``, and
-nothing here may slow that down.
+``get_token``) and its errors (``LoginError``, ``NotLoggedInError``) load on first use (PEP 562):
+git imports this package on every ``get``, and nothing here may slow that down.
 """
 
-__all__ = ["get_token", "interpreter_login", "login", "logout", "notebook_login", "whoami"]
+__all__ = [
+    "LoginError",
+    "NotLoggedInError",
+    "get_token",
+    "interpreter_login",
+    "login",
+    "logout",
+    "notebook_login",
+    "whoami",
+]
 
 
 def __getattr__(name: str):  # the type depends on the name

@@ -10,7 +10,7 @@ login. (The module is ``_login``: a submodule named ``login`` would shadow the f
 
 from __future__ import annotations
 
-from . import hub, settings, tokens
+from . import hub, output, settings, tokens
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -47,7 +47,16 @@ def whoami(token: str | None = None) -> dict[str, Any]:
     return _ask_hub(token)
 
 
+def _endpoint() -> str:
+    """The endpoint, or ``LoginError`` when ``HF_ENDPOINT`` is not valid."""
+    try:
+        return settings.endpoint()
+    except settings.EndpointError as e:
+        raise LoginError(str(e)) from None
+
+
 def _ask_hub(token: str) -> dict[str, Any]:
+    endpoint = _endpoint()
     try:
         return hub.whoami(token)
     except hub.OrgTokenError as e:  # raised before any network call
@@ -56,7 +65,7 @@ def _ask_hub(token: str) -> dict[str, Any]:
         raise LoginError(f"invalid token: {e}") from None
     except hub.InvalidTokenError:
         raise LoginError(
-            f"Invalid token passed: {settings.endpoint()} does not know {tokens.mask(token)}"
+            f"Invalid token passed: {endpoint} does not know {output.mask(token)}"
         ) from None
     except hub.HubError as e:  # unreachable, timed out, 5xx, 429, odd answer
         raise LoginError(f"cannot check the token: {e}") from None
@@ -81,46 +90,81 @@ def _validate(token: str | None, write_permission: bool) -> tuple[str, dict[str,
     return cleaned, info
 
 
-def _save_and_report(token: str, add_to_git_credential: bool, write_permission: bool) -> None:
+class LoginResult:
+    """What a successful login did, for a renderer to show (``lines()``: the CLI and the
+    Python API print them, the notebook widget shows them)."""
+
+    __slots__ = ("account", "env_override", "git", "git_error", "role", "stored_tokens_path",
+                 "token_name", "token_path", "warnings")
+
+    def __init__(self, account: str, token_name: str, role: str) -> None:
+        self.account, self.token_name, self.role = account, token_name, role
+        self.token_path = settings.token_path()
+        self.stored_tokens_path = settings.stored_tokens_path()
+        self.warnings: list[str] = []  # about the named copy; the active token is saved
+        self.git: list[str] | None = None  # what `setup` changed; None when not asked
+        self.git_error: str | None = None  # why git could not be set up (the token is saved)
+        self.env_override: str | None = None  # a token variable that overrides the saved token
+
+    def __repr__(self) -> str:
+        return f"LoginResult(account={self.account!r}, token_name={self.token_name!r})"
+
+    def lines(self) -> list[str]:
+        out = [
+            f"Token is valid (permission: {self.role}).",
+            f"Your token has been saved to {self.token_path}",
+        ]
+        out += [f"Warning: {warning}" for warning in self.warnings]
+        if not self.warnings:
+            out.append(f"It is stored as {self.token_name!r} in {self.stored_tokens_path}")
+        if self.git_error is not None:
+            out.append(
+                f"Git not configured: {self.git_error}. The token is saved; run "
+                "`git-credential-hf setup` once git works."
+            )
+        out += [f"git: {line}" for line in self.git or []]
+        out.append(f"Login successful: logged in as {self.account}.")
+        if self.env_override:
+            out.append(
+                f"Note: {self.env_override} is set and overrides the token you just saved, for "
+                "git and huggingface_hub alike."
+            )
+        return out
+
+
+def login_with_token(
+    token: str | None, add_to_git_credential: bool = False, write_permission: bool = False
+) -> LoginResult:
+    """Check ``token``, save it (and its named copy), optionally set git up; print nothing.
+    ``LoginError`` leaves the cache as it was."""
     token, info = _validate(token, write_permission)
-    print(f"Token is valid (permission: {hub.token_role(info)}).")
-    name = hub.token_name(info)
+    result = LoginResult(info["name"], hub.token_name(info), hub.token_role(info))
     try:
-        warnings = tokens.save_token(token, name)
+        result.warnings = tokens.save_token(token, result.token_name)
     except tokens.TokenStoreError as e:
         raise LoginError(f"token not saved: {e}") from None
-    print(f"Your token has been saved to {settings.token_path()}")
-    for warning in warnings:
-        print(f"Warning: {warning}")
-    if not warnings:
-        print(f"It is stored as {name!r} in {settings.stored_tokens_path()}")
     if add_to_git_credential:
-        configure_git()
-    print(f"Login successful: logged in as {info['name']}.")
+        result.git, result.git_error = configure_git()
     from_env = settings.env_token()
     if from_env and from_env[0] != token:
-        print(
-            f"Note: {from_env[1]} is set and overrides the token you just saved, for git and "
-            "huggingface_hub alike."
-        )
+        result.env_override = from_env[1]
+    return result
 
 
-def configure_git() -> bool:
-    """``setup`` for the Python API: print what changed; a git problem is one line, not an
-    error (the token is already saved)."""
+def _print_lines(lines: list[str]) -> None:
+    for line in lines:
+        print(line)
+
+
+def configure_git() -> tuple[list[str], str | None]:
+    """``setup`` for the Python API: ``(what changed, None)``, or ``([], why)`` when git could
+    not be set up (a problem to report, not an error: the token is already saved)."""
     from . import gitconfig
 
     try:
-        lines = gitconfig.setup()
-    except gitconfig.GitError as e:
-        print(
-            f"Git not configured: {e}. The token is saved; run `git-credential-hf setup` "
-            "once git works."
-        )
-        return False
-    for line in lines:
-        print(f"git: {line}")
-    return True
+        return gitconfig.setup(), None
+    except (gitconfig.GitError, settings.EndpointError) as e:
+        return [], str(e)
 
 
 def _new_session(new_session: bool, skip_if_logged_in: bool | None) -> bool:
@@ -138,7 +182,7 @@ def _still_logged_in(write_permission: bool) -> bool:
     except LoginError:
         return False
     print(
-        f"Already logged in as {info['name']} (token {tokens.mask(token)}, permission: "
+        f"Already logged in as {info['name']} (token {output.mask(token)}, permission: "
         f"{hub.token_role(info)}); pass new_session=True to log in again."
     )
     return True
@@ -162,7 +206,7 @@ def login(
     """
     new_session = _new_session(new_session, skip_if_logged_in)
     if token is not None:
-        _save_and_report(token, add_to_git_credential, write_permission)
+        _print_lines(login_with_token(token, add_to_git_credential, write_permission).lines())
     elif in_notebook():
         notebook_login(new_session=new_session, write_permission=write_permission)
     else:
@@ -197,7 +241,7 @@ def prompt_token() -> str:
     import getpass
 
     print(
-        f"To log in, paste a token from {settings.endpoint()}/settings/tokens "
+        f"To log in, paste a token from {_endpoint()}/settings/tokens "
         "(a 'write' token to push)."
     )
     try:
@@ -217,7 +261,7 @@ def interpreter_login(
         return
     token = prompt_token()
     add_to_git = ask_yes_no(GIT_QUESTION)
-    _save_and_report(token, add_to_git, write_permission)
+    _print_lines(login_with_token(token, add_to_git, write_permission).lines())
 
 
 def notebook_login(
@@ -235,19 +279,24 @@ def notebook_login(
         raise ImportError(NOTEBOOK_HINT) from None
     if not _new_session(new_session, skip_if_logged_in) and _still_logged_in(write_permission):
         return
-    display(login_widget(write_permission=write_permission))
+
+    def submit(token: str, add_to_git: bool) -> list[str]:
+        return login_with_token(token, add_to_git, write_permission).lines()
+
+    display(login_widget(submit, _endpoint(), write_permission=write_permission))
 
 
 def logout() -> None:
     """Remove the saved token and its ``stored_tokens`` entry, and make every configured git
     helper forget Hub credentials. Says so when the environment still holds a token."""
+    _endpoint()  # an invalid HF_ENDPOINT is refused before anything changes
     saved = tokens.read_token_file()
     if saved:
         try:
             tokens.delete_token(saved)
         except tokens.TokenStoreError as e:
             raise LoginError(f"logout failed: {e}") from None
-        print(f"Removed the token {tokens.mask(saved)} from {settings.token_path()}")
+        print(f"Removed the token {output.mask(saved)} from {settings.token_path()}")
     else:
         print(f"No token saved in {settings.token_path()}")
     from . import gitconfig
@@ -264,7 +313,7 @@ def logout() -> None:
     if from_env:
         print(
             f"Note: {from_env[1]} is still set, so the environment still authenticates git and "
-            f"huggingface_hub ({tokens.mask(from_env[0])}). Unset it to log out completely."
+            f"huggingface_hub ({output.mask(from_env[0])}). Unset it to log out completely."
         )
     else:
         print("Logged out.")

@@ -27,14 +27,9 @@ def main(argv: list[str] | None = None) -> int:
         from . import commands  # argparse, login, git: never loaded for get/store/erase
 
         return commands.run(args)
-    if args and not args[0].startswith("-") and len(args) == 1 and not _stdin_is_tty():
+    from .output import stdin_is_tty
+
+    if args and not args[0].startswith("-") and len(args) == 1 and not stdin_is_tty():
         return 0  # an operation from a newer git: helpers ignore what they do not know
     sys.stderr.write(USAGE + "\n")
     return 2
-
-
-def _stdin_is_tty() -> bool:
-    try:
-        return sys.stdin is not None and sys.stdin.isatty()
-    except (ValueError, OSError):
-        return False

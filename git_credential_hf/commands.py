@@ -2,27 +2,25 @@
 
 Loaded by ``cli`` only when argv[0] names a subcommand or asks for help/version. Exit codes:
 0 ok, 1 failure, 2 usage. Errors are one line on stderr, never a traceback, never a token.
+An invalid ``HF_ENDPOINT`` is refused by every subcommand before it does anything.
 """
 
 from __future__ import annotations
 
 import sys
 
-from . import cli
-from .helper import PREFIX
+from . import output
+from .output import PREFIX, fail
 
-
-def _fail(message: str, code: int = 1) -> int:
-    sys.stderr.write(PREFIX + message.replace("\n", " ") + "\n")
-    return code
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 
 def _scrub(message: str, args: list[str]) -> str:
     """argparse echoes what the user typed ("unrecognized arguments: hf_…"); a misplaced token
     must not reach the terminal, so every value the user passed (8+ characters: shorter ones
     are not tokens, and masking them would garble the message) is shown masked."""
-    from .tokens import mask
-
     values = set()
     for arg in args:
         name, eq, value = arg.partition("=")
@@ -31,8 +29,24 @@ def _scrub(message: str, args: list[str]) -> str:
         elif not arg.startswith("-") or len(arg) > 24:
             values.add(arg)
     for value in sorted((v for v in values if len(v) >= 8), key=len, reverse=True):
-        message = message.replace(value, mask(value))
+        message = message.replace(value, output.mask(value))
     return message
+
+
+# One row per subcommand: (name, help, description, options, handler). Options are
+# (flags, argparse keywords); a tuple of options is a mutually exclusive group.
+_LOGIN_OPTIONS = [
+    (
+        (("--token",), {"metavar": "TOKEN", "help": "the token (visible to other users in `ps`: "
+                        "prefer --token-stdin)"}),
+        (("--token-stdin",), {"action": "store_true",
+                              "help": "read the token from standard input (one line)"}),
+    ),
+    (("--add-to-git-credential",),
+     {"action": "store_true", "help": "also run `setup`, so git asks this helper for Hub URLs"}),
+    (("--write-permission",), {"action": "store_true", "help": "refuse a token that cannot push"}),
+]
+SUBCOMMANDS: list[tuple[str, str, str, list, Callable[..., int]]] = []
 
 
 def _parser(args: list[str]):
@@ -53,60 +67,17 @@ def _parser(args: list[str]):
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-
-    p = sub.add_parser(
-        "login",
-        help="check a token with the Hub and save it",
-        description="Check a token with the Hub and save it where huggingface_hub reads it. "
-        "Without --token/--token-stdin, prompt on the terminal (hidden input).",
-    )
-    source = p.add_mutually_exclusive_group()
-    source.add_argument(
-        "--token", metavar="TOKEN", help="the token (visible to other users in `ps`: prefer "
-        "--token-stdin)"
-    )
-    source.add_argument(
-        "--token-stdin", action="store_true", help="read the token from standard input (one line)"
-    )
-    p.add_argument(
-        "--add-to-git-credential", action="store_true",
-        help="also run `setup`, so git asks this helper for Hub URLs",
-    )
-    p.add_argument(
-        "--write-permission", action="store_true", help="refuse a token that cannot push"
-    )
-    p.set_defaults(func=_cmd_login)
-
-    p = sub.add_parser(
-        "logout",
-        help="remove the saved token; make git helpers forget Hub credentials",
-        description="Remove the active token and its stored_tokens entry, and ask every "
-        "git credential helper to forget Hub credentials.",
-    )
-    p.set_defaults(func=_cmd_logout)
-
-    p = sub.add_parser(
-        "whoami", help="show the account of the active token",
-        description="Ask the Hub who the active token belongs to. Exit 1 when not logged in, "
-        "when the token is invalid or when the Hub cannot be reached.",
-    )
-    p.set_defaults(func=_cmd_whoami)
-
-    p = sub.add_parser(
-        "setup", help="make git ask this helper for Hub URLs",
-        description='Write credential.<url>.helper = "" then this helper in the global git '
-        "config, for the endpoint (and https://hf.co for the default one). Idempotent; the "
-        "generic credential.helper is never touched.",
-    )
-    p.add_argument("--unset", action="store_true", help="remove exactly what setup wrote")
-    p.set_defaults(func=_cmd_setup)
-
-    p = sub.add_parser(
-        "status", help="where the token comes from, and whether git will use it",
-        description="Show the active token (masked) and its source, the endpoint, and the "
-        "helpers git runs for it. Exit 1 when git would not authenticate. Offline.",
-    )
-    p.set_defaults(func=_cmd_status)
+    for name, help_text, description, options, func in SUBCOMMANDS:
+        p = sub.add_parser(name, help=help_text, description=description)
+        for option in options:
+            if isinstance(option[0], tuple) and isinstance(option[0][0], tuple):
+                group = p.add_mutually_exclusive_group()
+                for flags, kwargs in option:
+                    group.add_argument(*flags, **kwargs)
+            else:
+                flags, kwargs = option
+                p.add_argument(*flags, **kwargs)
+        p.set_defaults(func=func)
     return parser
 
 
@@ -125,12 +96,18 @@ def run(args: list[str]) -> int:
         ns = parser.parse_args(args)
     except SystemExit as e:  # --help, --version, usage errors
         return e.code if isinstance(e.code, int) else 2
+    from . import settings
+
+    try:
+        settings.endpoint_info()
+    except settings.EndpointError as e:
+        return fail(str(e))
     try:
         return ns.func(ns)
     except KeyboardInterrupt:
-        return _fail(f"{ns.command} cancelled", 130)
+        return fail(f"{ns.command} cancelled", 130)
     except Exception as e:  # never a traceback; the type only, a message might echo input
-        return _fail(f"{ns.command} failed unexpectedly ({type(e).__name__})")
+        return fail(f"{ns.command} failed unexpectedly ({type(e).__name__})")
 
 
 def _cmd_login(ns) -> int:
@@ -141,11 +118,11 @@ def _cmd_login(ns) -> int:
         line = sys.stdin.readline(64 * 1024) if sys.stdin is not None else ""
         token = settings.clean_token(line)
         if not token:
-            return _fail("login: no token on standard input", 2)
+            return fail("login: no token on standard input", 2)
     elif ns.token is not None:
         token = ns.token
-    elif not cli._stdin_is_tty():
-        return _fail(
+    elif not output.stdin_is_tty():
+        return fail(
             "login: no terminal to prompt for a token; pipe it in: "
             "git-credential-hf login --token-stdin < FILE",
             2,
@@ -156,11 +133,13 @@ def _cmd_login(ns) -> int:
             if not add_to_git:
                 add_to_git = _login.ask_yes_no(_login.GIT_QUESTION)
         except _login.LoginError as e:
-            return _fail(f"login: {e}")
+            return fail(f"login: {e}")
     try:
-        _login._save_and_report(token, add_to_git, ns.write_permission)
+        result = _login.login_with_token(token, add_to_git, ns.write_permission)
     except _login.LoginError as e:
-        return _fail(f"login failed: {e}")
+        return fail(f"login failed: {e}")
+    for line in result.lines():
+        print(line)
     return 0
 
 
@@ -170,7 +149,7 @@ def _cmd_logout(ns) -> int:
     try:
         _login.logout()
     except _login.LoginError as e:
-        return _fail(str(e))
+        return fail(str(e))
     return 0
 
 
@@ -181,14 +160,14 @@ def _cmd_whoami(ns) -> int:
     try:
         info = _login.whoami(token or None)
     except _login.LoginError as e:
-        return _fail(f"whoami: {e}")
+        return fail(f"whoami: {e}")
     print(info["name"])
     orgs = [o.get("name") for o in info.get("orgs") or [] if isinstance(o, dict)]
     if orgs:
         print(f"orgs: {', '.join(str(o) for o in orgs)}")
     print(f"endpoint: {settings.endpoint()}")
     role = hub.token_role(info)
-    print(f"token: {tokens.mask(token)} from {_origin(source)} (permission: {role})")
+    print(f"token: {output.mask(token)} from {_origin(source)} (permission: {role})")
     return 0
 
 
@@ -206,45 +185,70 @@ def _cmd_setup(ns) -> int:
         for line in gitconfig.setup(unset=ns.unset):
             print(f"git: {line}")
     except gitconfig.GitError as e:
-        return _fail(f"setup failed: {e}")
+        return fail(f"setup failed: {e}")
+    return 0
+
+
+class StatusReport:
+    """What ``status`` found: ``lines`` as ``(label, text)`` to print in order, ``problems``
+    (each with its fix) that make it fail. Built offline by ``status_report``."""
+
+    def __init__(self) -> None:
+        self.lines: list[tuple[str, str]] = []
+        self.problems: list[str] = []
+        self.endpoint = ""
+
+    def add(self, label: str, text: str) -> None:
+        self.lines.append((label, text))
+
+
+def status_report(config=None) -> StatusReport:
+    """Where the token comes from and what git runs for each Hub URL (``config``: a
+    ``gitconfig.GitConfig``-like, the real one by default)."""
+    from . import gitconfig, settings, tokens
+
+    report = StatusReport()
+    token, source = tokens.active_token()
+    if token:
+        report.add("token", f"{output.mask(token)} (from {_origin(source)})")
+    else:
+        where = settings.token_path()
+        report.add("token", f"none (no HF_TOKEN, HUGGING_FACE_HUB_TOKEN or {where})")
+        report.problems.append("not logged in; fix: git-credential-hf login")
+    report.endpoint = settings.endpoint()
+    report.add("endpoint", report.endpoint)
+    try:
+        for url in gitconfig.hub_urls():
+            _git_status(report, url, url == report.endpoint, config)
+    except gitconfig.GitError as e:
+        report.problems.append(str(e))
+    return report
+
+
+def render_status(report: StatusReport) -> int:
+    """Print ``report``: its lines on stdout, its problems one line each on stderr."""
+    for label, text in report.lines:
+        print(f"{label + ':':<9} {text}")
+    for problem in report.problems:
+        fail(problem)
+    if report.problems:
+        return 1
+    print(f"ok:       git will authenticate to {report.endpoint} with this helper")
     return 0
 
 
 def _cmd_status(ns) -> int:
-    from . import gitconfig, settings, tokens
-
-    problems: list[str] = []
-    token, source = tokens.active_token()
-    if token:
-        print(f"token:    {tokens.mask(token)} (from {_origin(source)})")
-    else:
-        print(f"token:    none (no HF_TOKEN, HUGGING_FACE_HUB_TOKEN or {settings.token_path()})")
-        problems.append("not logged in; fix: git-credential-hf login")
-    endpoint = settings.endpoint()
-    print(f"endpoint: {endpoint}")
-    try:
-        for url in gitconfig.hub_urls():
-            problem = _git_status(url, primary=url == endpoint)
-            if problem:
-                problems.append(problem)
-    except gitconfig.GitError as e:
-        problems.append(str(e))
-    if problems:
-        for problem in problems:
-            _fail(problem)
-        return 1
-    print(f"ok:       git will authenticate to {endpoint} with this helper")
-    return 0
+    return render_status(status_report())
 
 
-def _git_status(url: str, primary: bool) -> str | None:
-    """Print what git runs for ``url``; return a problem (with its fix) or None. Problems for
-    the hf.co alias are printed as warnings only."""
+def _git_status(report: StatusReport, url: str, primary: bool, config=None) -> None:
+    """Add what git runs for ``url`` and any problem (with its fix). Problems for the hf.co
+    alias are warnings only."""
     from . import gitconfig
 
-    helpers = gitconfig.helpers_for(url)
+    helpers = gitconfig.helpers_for(url, config=config)
     chain = " → ".join(value for value, _origin in helpers) or "no credential helper"
-    print(f"git:      {url} → {chain}")
+    report.add("git", f"{url} → {chain}")
     ours = next((i for i, (value, _o) in enumerate(helpers) if gitconfig.is_hf_helper(value)), None)
     problem = None
     if ours is None:
@@ -256,11 +260,38 @@ def _git_status(url: str, primary: bool) -> str | None:
         )
     else:
         for value, origin in helpers[:ours]:
-            print(
-                f"warning:  git asks {value!r} ({origin}) before this helper for {url}: a Hub "
-                "credential it holds wins; fix: git-credential-hf setup, or remove it there"
+            report.add(
+                "warning",
+                f"git asks {value!r} ({origin}) before this helper for {url}: a Hub "
+                "credential it holds wins; fix: git-credential-hf setup, or remove it there",
             )
     if problem and not primary:
-        print(f"warning:  {problem}")
-        return None
-    return problem
+        report.add("warning", problem)
+    elif problem:
+        report.problems.append(problem)
+
+
+SUBCOMMANDS += [
+    ("login", "check a token with the Hub and save it",
+     "Check a token with the Hub and save it where huggingface_hub reads it. "
+     "Without --token/--token-stdin, prompt on the terminal (hidden input).",
+     _LOGIN_OPTIONS, _cmd_login),
+    ("logout", "remove the saved token; make git helpers forget Hub credentials",
+     "Remove the active token and its stored_tokens entry, and ask every "
+     "git credential helper to forget Hub credentials.",
+     [], _cmd_logout),
+    ("whoami", "show the account of the active token",
+     "Ask the Hub who the active token belongs to. Exit 1 when not logged in, "
+     "when the token is invalid or when the Hub cannot be reached.",
+     [], _cmd_whoami),
+    ("setup", "make git ask this helper for Hub URLs",
+     'Write credential.<url>.helper = "" then this helper in the global git '
+     "config, for the endpoint (and https://hf.co for the default one). Idempotent; the "
+     "generic credential.helper is never touched.",
+     [(("--unset",), {"action": "store_true", "help": "remove exactly what setup wrote"})],
+     _cmd_setup),
+    ("status", "where the token comes from, and whether git will use it",
+     "Show the active token (masked) and its source, the endpoint, and the "
+     "helpers git runs for it. Exit 1 when git would not authenticate. Offline.",
+     [], _cmd_status),
+]

@@ -16,6 +16,7 @@ import subprocess
 import sys
 
 from . import settings
+from .urls import lower, match_parts
 
 GIT_TIMEOUT_S = 10.0
 SCRIPT = "git-credential-hf"
@@ -123,44 +124,159 @@ def resolves(helper: str) -> bool:
 
 
 def hub_urls() -> list[str]:
-    """The URLs ``setup`` configures: the endpoint, and ``https://hf.co`` for the default one."""
-    own = settings.endpoint()
-    urls = [own]
-    if settings.split_url(own) == settings.split_url(settings.DEFAULT_ENDPOINT):
-        urls += [f"{protocol}://{host}" for protocol, host in settings.DEFAULT_ALIASES]
-    return urls
+    """The URLs ``setup`` configures: the endpoint, and ``https://hf.co`` for the default one
+    (``EndpointError`` when ``HF_ENDPOINT`` is not valid)."""
+    return settings.endpoint_info().hub_urls()
+
+
+# --- the config itself: real git, or in memory ---------------------------------------------------
+
+
+class GitConfig:
+    """The git configuration as git itself reads and writes it (``git config``). ``setup`` and
+    ``status`` go through these few operations; ``MemoryConfig`` implements the same contract
+    without a process, for tests of the decisions."""
+
+    def global_values(self, key: str) -> tuple[list[str], str | None]:
+        """Values of ``key`` in the global config, in order, and the file holding them."""
+        proc = run_git("config", "--global", "--show-origin", "--null", "--get-all", key,
+                       ok=(0, 1))
+        fields = proc.stdout.split("\0")[:-1]
+        origins, values = fields[0::2], fields[1::2]
+        origin = origins[0].removeprefix("file:") if origins else None
+        return values, origin
+
+    def replace_all(self, key: str, value: str) -> None:
+        run_git("config", "--global", "--replace-all", key, value)
+
+    def add(self, key: str, value: str) -> None:
+        run_git("config", "--global", "--add", key, value)
+
+    def unset_all(self, key: str) -> None:
+        run_git("config", "--global", "--unset-all", key)
+
+    def global_names(self) -> list[str]:
+        """Names of the global ``credential.*`` keys."""
+        proc = run_git("config", "--global", "--name-only", "--get-regexp", r"^credential\.",
+                       ok=(0, 1))
+        return proc.stdout.splitlines()
+
+    def remove_section(self, name: str) -> None:
+        """Remove ``[section "sub"]`` from the global config; absent is fine."""
+        try:
+            run_git("config", "--global", "--remove-section", name)
+        except GitError as e:
+            if "no such section" not in str(e):
+                raise
+
+    def helper_entries(self, cwd: str | None = None) -> list[tuple[str, str, str]]:
+        """Every ``credential[.<url>].helper`` entry git reads, in config order:
+        ``(url or "", value, origin)``."""
+        proc = run_git("config", "--show-origin", "--null", "--get-regexp", _HELPER_KEYS,
+                       ok=(0, 1), cwd=cwd)
+        fields = proc.stdout.split("\0")[:-1]
+        entries = []
+        for origin, item in zip(fields[0::2], fields[1::2]):
+            key, sep, value = item.partition("\n")
+            if not sep:
+                continue  # `helper` without a value: git refuses it anyway
+            url = _helper_url(key)
+            if url is not None:
+                entries.append((url, value, origin))
+        return entries
+
+
+def _helper_url(key: str) -> str | None:
+    """``""`` for ``credential.helper``, ``<url>`` for ``credential.<url>.helper``, else None."""
+    section, _, rest = key.partition(".")
+    if lower(section) != "credential":
+        return None
+    if lower(rest) == "helper":
+        return ""
+    url, dot, name = rest.rpartition(".")
+    return url if dot and lower(name) == "helper" else None
+
+
+class MemoryConfig:
+    """``GitConfig``'s contract in memory: one global file (``ORIGIN``) and optional ``system``
+    / repository entries read before / after it. Keys as ``section.sub.name``."""
+
+    ORIGIN = "<memory>"
+
+    def __init__(self) -> None:
+        self.entries: list[tuple[str, str]] = []  # the global file, in order
+        self.sections: list[str] = []  # section headers present, even when empty
+        self.local: list[tuple[str, str]] = []  # a repository's config, read last
+
+    @staticmethod
+    def _section(key: str) -> str:
+        return key.rpartition(".")[0]
+
+    def global_values(self, key: str) -> tuple[list[str], str | None]:
+        values = [v for k, v in self.entries if k == key]
+        return values, (self.ORIGIN if values else None)
+
+    def replace_all(self, key: str, value: str) -> None:
+        first = next((i for i, (k, _v) in enumerate(self.entries) if k == key), None)
+        if first is None:
+            self.add(key, value)
+            return
+        self.entries = [e for e in self.entries if e[0] != key]
+        self.entries.insert(first, (key, value))
+
+    def add(self, key: str, value: str) -> None:
+        section = self._section(key)
+        last = max((i for i, (k, _v) in enumerate(self.entries) if self._section(k) == section),
+                   default=None)
+        if last is None and section not in self.sections:
+            self.sections.append(section)
+        self.entries.insert(len(self.entries) if last is None else last + 1, (key, value))
+
+    def unset_all(self, key: str) -> None:
+        if not any(k == key for k, _v in self.entries):
+            raise GitError("`git config` failed: exit code 5")
+        self.entries = [e for e in self.entries if e[0] != key]
+
+    def global_names(self) -> list[str]:
+        return [k for k, _v in self.entries if k.startswith("credential.")]
+
+    def remove_section(self, name: str) -> None:
+        self.entries = [e for e in self.entries if self._section(e[0]) != name]
+        if name in self.sections:
+            self.sections.remove(name)
+
+    def helper_entries(self, cwd: str | None = None) -> list[tuple[str, str, str]]:
+        found = []
+        for origin, entries in ((self.ORIGIN, self.entries), ("<memory:local>", self.local)):
+            for key, value in entries:
+                url = _helper_url(key)
+                if url is not None:
+                    found.append((url, value, origin))
+        return found
 
 
 # --- setup / setup --unset ---------------------------------------------------------------------
 
 
-def _global_values(key: str) -> tuple[list[str], str | None]:
-    """Values of ``key`` in the global config, in order, and the file holding them."""
-    proc = run_git("config", "--global", "--show-origin", "--null", "--get-all", key, ok=(0, 1))
-    fields = proc.stdout.split("\0")[:-1]
-    origins, values = fields[0::2], fields[1::2]
-    origin = origins[0].removeprefix("file:") if origins else None
-    return values, origin
-
-
-def setup(unset: bool = False) -> list[str]:
+def setup(unset: bool = False, config: GitConfig | MemoryConfig | None = None) -> list[str]:
     """Write (or with ``unset`` remove) this helper's entries; returns what happened, a line
     per URL. A second ``setup`` changes nothing."""
+    config = config or GitConfig()
     ours = helper_command()
     report = []
     for url in hub_urls():
         key = f"credential.{url}.helper"
-        values, origin = _global_values(key)
+        values, origin = config.global_values(key)
         where = f" in {origin}" if origin else ""
         if unset:
-            report.append(f"{url}: " + _unset(url, key, values, where))
+            report.append(f"{url}: " + _unset(config, url, key, values, where))
             continue
         if values == ["", ours]:
             report.append(f"{url}: git already asks only {ours}{where}; nothing changed")
             continue
-        run_git("config", "--global", "--replace-all", key, "")
-        run_git("config", "--global", "--add", key, ours)
-        _values, origin = _global_values(key)
+        config.replace_all(key, "")
+        config.add(key, ours)
+        _values, origin = config.global_values(key)
         line = f'{url}: set {key} = "" then {ours}' + (f" in {origin}" if origin else "")
         replaced = [v for v in values if v and not is_hf_helper(v)]
         if replaced:
@@ -169,12 +285,13 @@ def setup(unset: bool = False) -> list[str]:
     return report
 
 
-def _unset(url: str, key: str, values: list[str], where: str) -> str:
+def _unset(config: GitConfig | MemoryConfig, url: str, key: str, values: list[str],
+           where: str) -> str:
     if not values:
         return "nothing to remove"
     if len(values) == 2 and values[0] == "" and is_hf_helper(values[1]):
-        run_git("config", "--global", "--unset-all", key)
-        _drop_empty_section(url)
+        config.unset_all(key)
+        _drop_empty_section(config, url)
         return f"removed {key}{where}"
     # Someone else edited this key: remove only our helper and the reset just before it.
     keep: list[str] = []
@@ -186,47 +303,26 @@ def _unset(url: str, key: str, values: list[str], where: str) -> str:
         keep.append(value)
     if keep == values:
         return f"left {key}{where} alone: setup did not write it ({', '.join(map(repr, values))})"
-    run_git("config", "--global", "--unset-all", key)
+    config.unset_all(key)
     for value in keep:
-        run_git("config", "--global", "--add", key, value)
+        config.add(key, value)
     kept = ", ".join(repr(v) for v in keep) or "nothing"
     return f"removed this helper from {key}{where}; kept what others wrote: {kept}"
 
 
-def _drop_empty_section(url: str) -> None:
+def _drop_empty_section(config: GitConfig | MemoryConfig, url: str) -> None:
     """Remove ``[credential "<url>"]`` when no key is left in it (older git keep the header)."""
-    proc = run_git("config", "--global", "--name-only", "--get-regexp", r"^credential\.", ok=(0, 1))
     prefix = f"credential.{url}."
-    if any(name.startswith(prefix) for name in proc.stdout.splitlines()):
-        return
-    try:
-        run_git("config", "--global", "--remove-section", f"credential.{url}")
-    except GitError as e:
-        if "no such section" not in str(e):
-            raise
+    if not any(name.startswith(prefix) for name in config.global_names()):
+        config.remove_section(f"credential.{url}")
 
 
 # --- what git will run for a URL ---------------------------------------------------------------
 
 
-def _helper_entries(cwd: str | None = None) -> list[tuple[str, str, str]]:
-    """Every ``credential[.<url>].helper`` entry in config order: ``(url or "", value, origin)``."""
-    proc = run_git("config", "--show-origin", "--null", "--get-regexp", _HELPER_KEYS, ok=(0, 1),
-                   cwd=cwd)
-    fields = proc.stdout.split("\0")[:-1]
-    entries = []
-    for origin, item in zip(fields[0::2], fields[1::2]):
-        key, sep, value = item.partition("\n")
-        if not sep:
-            continue  # `helper` without a value: git refuses it anyway
-        if key == "credential.helper":
-            entries.append(("", value, origin))
-        elif key.startswith("credential.") and key.endswith(".helper"):
-            entries.append((key[len("credential.") : -len(".helper")], value, origin))
-    return entries
-
-
-def helpers_for(url: str, cwd: str | None = None) -> list[tuple[str, str]]:
+def helpers_for(
+    url: str, cwd: str | None = None, config: GitConfig | MemoryConfig | None = None
+) -> list[tuple[str, str]]:
     """The helpers git runs for ``url``, in order, as ``(value, origin)``.
 
     git applies every matching entry in config order (system, global, local, ``-c``), and an
@@ -234,7 +330,7 @@ def helpers_for(url: str, cwd: str | None = None) -> list[tuple[str, str]]:
     is assumed, as for a plain ``https://host/ns/repo`` remote.
     """
     helpers: list[tuple[str, str]] = []
-    for pattern, value, origin in _helper_entries(cwd):
+    for pattern, value, origin in (config or GitConfig()).helper_entries(cwd):
         if pattern and not url_matches(pattern, url):
             continue
         if value:
@@ -244,39 +340,16 @@ def helpers_for(url: str, cwd: str | None = None) -> list[tuple[str, str]]:
     return helpers
 
 
-def other_helpers(url: str, cwd: str | None = None) -> list[str]:
+def other_helpers(
+    url: str, cwd: str | None = None, config: GitConfig | MemoryConfig | None = None
+) -> list[str]:
     """Every helper configured for ``url`` anywhere, resets ignored, that is not ours."""
     seen: list[str] = []
-    for pattern, value, _origin in _helper_entries(cwd):
+    for pattern, value, _origin in (config or GitConfig()).helper_entries(cwd):
         if value and not is_hf_helper(value) and value not in seen:
             if not pattern or url_matches(pattern, url):
                 seen.append(value)
     return seen
-
-
-def _split(url: str) -> tuple[str | None, str | None, str, str, list[str]] | None:
-    """``(scheme, user, host, port, path segments)``; the scheme is ``None`` for a partial URL."""
-    scheme, sep, rest = url.partition("://")
-    if not sep:
-        scheme, rest = None, url
-    elif not scheme:
-        return None
-    else:
-        scheme = scheme.lower()
-    cut = min([i for i in (rest.find("?"), rest.find("#")) if i != -1] or [len(rest)])
-    rest = rest[:cut]
-    netloc, _, path = rest.partition("/")
-    user, at, hostport = netloc.rpartition("@")
-    user = user.partition(":")[0] if at else None
-    if hostport.startswith("["):
-        host, _, port = hostport[1:].partition("]")
-        port = port.removeprefix(":")
-    else:
-        host, _, port = hostport.partition(":")
-    if not host:
-        return None
-    port = port or {"https": "443", "http": "80"}.get(scheme or "", "")
-    return scheme, user, host.lower(), port, [p for p in path.split("/") if p]
 
 
 def _host_matches(pattern: str, host: str) -> bool:
@@ -291,7 +364,7 @@ def _host_matches(pattern: str, host: str) -> bool:
 
 def url_matches(pattern: str, url: str) -> bool:
     """Whether ``credential.<pattern>.*`` applies to ``url`` (git's urlmatch rules)."""
-    want, have = _split(pattern), _split(url)
+    want, have = match_parts(pattern), match_parts(url)
     if want is None or have is None:
         return False
     w_scheme, w_user, w_host, w_port, w_path = want

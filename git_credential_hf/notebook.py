@@ -1,26 +1,29 @@
 """The notebook login widget: a password field, an "Add token as git credential?" checkbox
-(on by default) and a Login button. A click logs in and shows the outcome, or the error, in
-the widget; the password field is emptied whatever happens. Needs ipywidgets (the
-``notebook`` extra)."""
+(on by default) and a Login button. A click hands the token to ``submit`` and shows the lines it
+returns, or its error, in the widget; the password field is emptied whatever happens. Needs
+ipywidgets (the ``notebook`` extra). Deciding is not done here: ``_login.notebook_login`` builds
+the widget with its login function."""
 
 from __future__ import annotations
 
-import contextlib
 import html
-import io
 
 import ipywidgets as widgets
 
-from . import _login, settings
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 
-def login_widget(write_permission: bool = False) -> widgets.VBox:
-    """The widget ``notebook_login`` displays. Its children are, in order: intro, token field,
-    git checkbox, Login button, outcome."""
+def login_widget(
+    submit: Callable[[str, bool], list[str]], endpoint: str, write_permission: bool = False
+) -> widgets.VBox:
+    """The widget ``notebook_login`` displays. ``submit(token, add_to_git)`` logs in and returns
+    the lines to show; a ``ValueError`` (``LoginError``) is shown as its message. Its children
+    are, in order: intro, token field, git checkbox, Login button, outcome."""
+    link = html.escape(f"{endpoint}/settings/tokens")
     intro = widgets.HTML(
-        "<p>Paste a token from "
-        f"<a href='{html.escape(settings.endpoint())}/settings/tokens' target='_blank'>"
-        f"{html.escape(settings.endpoint())}/settings/tokens</a>"
+        f"<p>Paste a token from <a href='{link}' target='_blank'>{link}</a>"
         + (" (it needs write access)." if write_permission else ".")
         + "</p>"
     )
@@ -32,16 +35,14 @@ def login_widget(write_permission: bool = False) -> widgets.VBox:
     def on_click(_button: widgets.Button) -> None:
         value, token.value = token.value, ""  # never leave the secret in the page
         button.disabled = True
-        printed = io.StringIO()
         try:
-            with contextlib.redirect_stdout(printed):
-                _login._save_and_report(value, add_to_git.value, write_permission)
+            lines = submit(value, add_to_git.value)
         except ValueError as e:  # LoginError: a message written for people, without token
             outcome.value = f"<b style='color: #c00'>{html.escape(str(e))}</b>"
         except Exception as e:  # anything else: its type only, a message might echo input
             outcome.value = f"<b style='color: #c00'>Login failed ({type(e).__name__})</b>"
         else:
-            outcome.value = "<br>".join(html.escape(ln) for ln in printed.getvalue().splitlines())
+            outcome.value = "<br>".join(html.escape(line) for line in lines)
         finally:
             button.disabled = False
 

@@ -5,12 +5,14 @@ Rules (git's Documentation/git-credential and credential.c):
   split on CR, VT, FS, U+2028 … and let ``host=good\\rhost=evil`` become two attributes;
 - a line is ``key=value`` split at the first ``=``; the list ends at a blank line or EOF;
 - ``key[]`` attributes are ordered lists, an empty value resets the list;
-- ``url=`` replaces what was read so far, parsed the way git parses it;
+- ``url=`` replaces what was read so far, split the way git splits it (``urls.split``);
 - unknown keys are ignored (new git versions add new ones).
 Only standard-library built-ins are used: this module is on ``get``'s hot path.
 """
 
 from __future__ import annotations
+
+from . import urls
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds at start-up; annotations only
@@ -83,30 +85,17 @@ def _apply_url(cred: Credential, url: str) -> None:
     character) leaves an empty credential, which matches nothing."""
     for attr in ("protocol", "host", "path", "username", "password"):
         setattr(cred, attr, None)
-    scheme_end = url.find("://")
-    if scheme_end <= 0:
+    split = urls.split(url)
+    if split is None:
         return
-    rest = url[scheme_end + 3 :]
-    end = len(rest)
-    for stop in "/?#":
-        found = rest.find(stop)
-        if found != -1 and found < end:
-            end = found
-    at = rest.find("@", 0, end)
-    username = password = None
-    host = rest[:end]
-    if at != -1:
-        userinfo, host = rest[:at], rest[at + 1 : end]
-        user, colon, secret = userinfo.partition(":")
-        username = _percent_decode(user)
-        password = _percent_decode(secret) if colon else None
-    path = rest[end:].lstrip("/").rstrip("/")
+    scheme, user, secret, host, rest = split
+    path = rest.lstrip("/").rstrip("/")
     parts = {
-        "protocol": url[:scheme_end],
+        "protocol": scheme,
         "host": _percent_decode(host),
         "path": _percent_decode(path) if path else None,
-        "username": username,
-        "password": password,
+        "username": _percent_decode(user) if user is not None else None,
+        "password": _percent_decode(secret) if secret is not None else None,
     }
     if any(v is not None and _has_unsafe(v) for v in parts.values()):
         return  # git refuses such urls (CVE-2020-5260): match nothing

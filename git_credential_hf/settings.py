@@ -1,7 +1,8 @@
 """Endpoint, paths and environment tokens, read exactly as huggingface_hub reads them.
 
 Precedence, spelled out (huggingface_hub ``constants.py`` and ``utils/_auth.py``):
-- endpoint: ``$HF_ENDPOINT`` (trailing ``/`` stripped), else ``https://huggingface.co``;
+- endpoint: ``$HF_ENDPOINT`` (trailing ``/`` stripped), else ``https://huggingface.co``; it must
+  be an ``http(s)://host[:port][/path]`` URL (``urls.parse_endpoint``), else ``EndpointError``;
 - HF home: ``$HF_HOME``, else ``${XDG_CACHE_HOME:-~/.cache}/huggingface``;
 - token file: ``$HF_TOKEN_PATH``, else ``$HF_HOME/token``;
 - named tokens: ``$HF_STORED_TOKENS_PATH``, else ``stored_tokens`` beside the token file;
@@ -14,14 +15,11 @@ from __future__ import annotations
 
 import os
 
-DEFAULT_ENDPOINT = "https://huggingface.co"
-# hf.co is an alias of the default endpoint only (a mirror or enterprise Hub has no alias).
-DEFAULT_ALIASES = (("https", "hf.co"),)
+from . import urls
+
+DEFAULT_ENDPOINT = urls.DEFAULT_ENDPOINT
 TOKEN_ENV_VARS = ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN")
-_DEFAULT_PORTS = {"https": "443", "http": "80"}
-# Host names compare case-insensitively in ASCII only (RFC 4343): str.lower() would also map
-# e.g. U+212A KELVIN SIGN to "k", making a non-ASCII host equal to the endpoint's.
-_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+EndpointError = urls.EndpointError
 
 
 def _env(name: str) -> str | None:
@@ -33,8 +31,14 @@ def _expand(path: str) -> str:
     return os.path.expandvars(os.path.expanduser(path))
 
 
+def endpoint_info() -> urls.Endpoint:
+    """The parsed endpoint; ``EndpointError`` (one line, no user info) when it is not valid."""
+    return urls.parse_endpoint(_env("HF_ENDPOINT") or DEFAULT_ENDPOINT)
+
+
 def endpoint() -> str:
-    return (_env("HF_ENDPOINT") or DEFAULT_ENDPOINT).rstrip("/")
+    """The endpoint URL, without a trailing ``/``; ``EndpointError`` when it is not valid."""
+    return endpoint_info().url
 
 
 def hf_home() -> str:
@@ -72,43 +76,17 @@ def env_token() -> tuple[str, str] | None:
     return None
 
 
-def normalize_host(protocol: str, host: str) -> str:
-    """Lower-case the host (ASCII letters only) and drop an explicit default port (``:443``
-    for https)."""
-    host = host.translate(_ASCII_LOWER)
-    default = _DEFAULT_PORTS.get(protocol)
-    if default and host.endswith(":" + default) and not host.endswith("]"):
-        host = host[: -len(default) - 1]
-    return host
-
-
-def split_url(url: str) -> tuple[str, str] | None:
-    """``(protocol, normalized host)`` of an endpoint URL; ``None`` when it has no scheme."""
-    scheme, sep, rest = url.partition("://")
-    if not sep or not scheme:
-        return None
-    netloc = rest
-    for stop in "/?#":
-        netloc = netloc.split(stop, 1)[0]
-    netloc = netloc.rpartition("@")[2]
-    if not netloc:
-        return None
-    return scheme.lower(), normalize_host(scheme.lower(), netloc)
-
-
 def served_hosts() -> tuple[tuple[str, str], ...]:
     """The ``(protocol, host)`` pairs this helper answers for: the endpoint's, plus ``hf.co``
-    when the endpoint is the default one. An endpoint path plays no part."""
-    own = split_url(endpoint())
-    if own is None:
+    when the endpoint is the default one; none when ``HF_ENDPOINT`` is not valid."""
+    try:
+        return endpoint_info().served_hosts()
+    except EndpointError:
         return ()
-    if own == split_url(DEFAULT_ENDPOINT):
-        return (own, *DEFAULT_ALIASES)
-    return (own,)
 
 
 def serves(protocol: str | None, host: str | None) -> bool:
     """True only when ``protocol`` and ``host`` are present and equal a served pair."""
     if not protocol or not host:
         return False
-    return (protocol, normalize_host(protocol, host)) in served_hosts()
+    return (protocol, urls.normalize_host(protocol, host)) in served_hosts()

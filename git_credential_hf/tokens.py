@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 
-from . import settings
+from . import output, settings
 
 LOCK_TIMEOUT_S = 10.0
 
@@ -21,17 +21,7 @@ class TokenStoreError(Exception):
     """A token file could not be read or written. Messages name paths, never tokens."""
 
 
-def mask(token: str | None) -> str:
-    """``hf_****abcd``: enough to recognise a token, useless to anyone who reads it."""
-    if not token:
-        return "<none>"
-    for prefix in ("api_org_", "hf_"):
-        if token.startswith(prefix):
-            break
-    else:
-        prefix = ""
-    tail = token[-4:] if len(token) >= len(prefix) + 8 else ""
-    return f"{prefix}****{tail}"
+mask = output.mask  # kept here too: callers that hold tokens mask them
 
 
 def read_token_file() -> str | None:

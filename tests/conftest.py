@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import sys
 from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[1]
-SCRIPTS = ROOT / "scripts"
-if str(SCRIPTS) not in sys.path:
-    sys.path.insert(0, str(SCRIPTS))  # scripts/local_hub.py, importable as `local_hub`
 
 UNSET = (
     "HF_TOKEN",
@@ -40,5 +33,7 @@ def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     monkeypatch.setenv("HF_HOME", str(home / ".cache" / "huggingface"))
     monkeypatch.setenv("GIT_TERMINAL_PROMPT", "0")
     monkeypatch.setenv("HF_HUB_DISABLE_TELEMETRY", "1")
-    assert os.environ["HOME"] == str(home)
+    # git reads the repository config of its working directory: never this checkout's own
+    # (.git/config of the clone the tests run from), only what a test sets up.
+    monkeypatch.chdir(home)
     return home

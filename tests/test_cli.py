@@ -6,15 +6,15 @@ import io
 import os
 import pty
 import select
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from support import closed_port, started_hub
 
-from git_credential_hf import cli, gitconfig, settings, tokens
+from git_credential_hf import cli, gitconfig, output, settings, tokens
 
 WRITE = "hf_" + "W" * 30 + "wrt1"
 READ = "hf_" + "R" * 30 + "red2"
@@ -25,13 +25,10 @@ COMMAND = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "git_cred
 
 @pytest.fixture
 def hub(tmp_path, monkeypatch):
-    import local_hub
-
-    with local_hub.LocalHub(tmp_path / "hub") as h:
-        h.add_token(WRITE, user="alice", role="write", display_name="laptop", orgs=["acme", "ml"])
-        h.add_token(READ, user="bob", role="read")
-        monkeypatch.setenv("HF_ENDPOINT", h.url)
-        monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    with started_hub(tmp_path / "hub", monkeypatch, [
+        (WRITE, {"user": "alice", "role": "write", "display_name": "laptop", "orgs": ["acme", "ml"]}),
+        (READ, {"user": "bob", "role": "read"}),
+    ]) as h:
         yield h
 
 
@@ -45,7 +42,7 @@ def run(capsys, *args: str, stdin: str | None = None, tty: bool = False, monkeyp
     if stdin is not None:
         monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
     if monkeypatch is not None:
-        monkeypatch.setattr(cli, "_stdin_is_tty", lambda: tty)
+        monkeypatch.setattr(output, "stdin_is_tty", lambda: tty)
     code = cli.main(list(args))
     out, err = capsys.readouterr()
     return code, out, err
@@ -55,12 +52,6 @@ def one_line_error(err: str) -> None:
     assert err.count("\n") == 1 and err.startswith("git-credential-hf: "), err
     assert "Traceback" not in err
     assert WRITE not in err and READ not in err
-
-
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 # --- routing --------------------------------------------------------------------------------------

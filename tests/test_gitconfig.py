@@ -231,6 +231,12 @@ def test_a_hanging_git_times_out(monkeypatch, tmp_path):
         ("http://127.0.0.1:8080", "http://127.0.0.1:8080/alice/model"),
         ("http://127.0.0.1:8080", "http://127.0.0.1:9090"),
         ("http://127.0.0.1", "http://127.0.0.1:8080"),
+        # U+212A KELVIN SIGN: str.lower() makes it "k"; git lower-cases ASCII only
+        ("https://kelvin.example", "https://\u212aelvin.example"),
+        ("https://\u212aelvin.example", "https://kelvin.example"),
+        ("https://\u212aelvin.example", "https://\u212aelvin.example"),
+        ("https://KELVIN.example", "https://kelvin.example"),
+        ("https://a@b@huggingface.co", "https://huggingface.co"),
     ],
 )
 def test_url_matches_agrees_with_git(pattern, url):

@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 import pytest
+from support import closed_port, load_local_hub
 
 from git_credential_hf import hub
 
@@ -14,9 +15,8 @@ TOKEN = "hf_" + "h" * 30 + "HUBX"
 
 @pytest.fixture
 def server(tmp_path: Path):
-    from local_hub import LocalHub  # scripts/ is on sys.path (tests/conftest.py)
-
-    with LocalHub(tmp_path / "hub") as h:
+    """A started local Hub; the tests pass its URL themselves (HF_ENDPOINT is not set)."""
+    with load_local_hub().LocalHub(tmp_path / "hub") as h:
         h.add_token(TOKEN, user="alice", role="write", display_name="laptop", orgs=["acme"])
         yield h
 
@@ -64,9 +64,7 @@ def test_error_answers(server, behavior: str, error: type, words: str) -> None:
 
 
 def test_redirect_is_not_followed(server, tmp_path: Path) -> None:
-    from local_hub import LocalHub
-
-    with LocalHub(tmp_path / "elsewhere") as elsewhere:
+    with load_local_hub().LocalHub(tmp_path / "elsewhere") as elsewhere:
         server.whoami_behavior = f"redirect:{elsewhere.url}"
         with pytest.raises(hub.HubUnavailableError, match="redirect"):
             hub.whoami(TOKEN, server.url)
@@ -74,11 +72,7 @@ def test_redirect_is_not_followed(server, tmp_path: Path) -> None:
 
 
 def test_unreachable_is_quick_and_clear() -> None:
-    import socket
-
-    with socket.socket() as s:  # a port that was free a moment ago: nothing listens there
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = closed_port()
     start = time.monotonic()
     with pytest.raises(hub.HubUnavailableError, match="cannot reach"):
         hub.whoami(TOKEN, f"http://127.0.0.1:{port}")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import configparser
 import os
-import socket
 import stat
 import subprocess
 import sys
@@ -17,6 +16,7 @@ import types
 from pathlib import Path
 
 import pytest
+from support import closed_port, started_hub
 
 import git_credential_hf
 from git_credential_hf import _login, gitconfig, settings, tokens
@@ -32,9 +32,7 @@ ALL_TOKENS = (WRITE, READ, FG_NONE, FG_SCOPED, FG_GLOBAL, OLD)
 
 @pytest.fixture
 def hub(tmp_path, monkeypatch):
-    import local_hub
-
-    with local_hub.LocalHub(tmp_path / "hub") as h:
+    with started_hub(tmp_path / "hub", monkeypatch) as h:
         h.add_token(WRITE, user="alice", role="write", display_name="laptop", orgs=["acme"])
         h.add_token(READ, user="bob", role="read")
         h.add_token(OLD, user="alice", role="write", display_name="old")
@@ -47,8 +45,6 @@ def hub(tmp_path, monkeypatch):
             "scoped": [{"entity": {"type": "org", "name": "acme"},
                         "permissions": ["repo.content.read", "repo.write"]}]})
         h.add_token(FG_GLOBAL, role="fineGrained", fine_grained={"global": ["repo.write"]})
-        monkeypatch.setenv("HF_ENDPOINT", h.url)
-        monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
         yield h
 
 
@@ -72,12 +68,6 @@ def stored() -> dict[str, str]:
 def assert_no_secret(text: str) -> None:
     for token in ALL_TOKENS:
         assert token not in text
-
-
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 # --- login(token=...) ---------------------------------------------------------------------------

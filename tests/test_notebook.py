@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from support import started_hub
 
 import git_credential_hf
 from git_credential_hf import _login, settings, tokens
@@ -21,13 +22,10 @@ READ = "hf_" + "R" * 30 + "red2"
 
 @pytest.fixture
 def hub(tmp_path, monkeypatch):
-    import local_hub
-
-    with local_hub.LocalHub(tmp_path / "hub") as h:
-        h.add_token(WRITE, user="alice", role="write", display_name="laptop")
-        h.add_token(READ, user="bob", role="read")
-        monkeypatch.setenv("HF_ENDPOINT", h.url)
-        monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    with started_hub(tmp_path / "hub", monkeypatch, [
+        (WRITE, {"user": "alice", "role": "write", "display_name": "laptop"}),
+        (READ, {"user": "bob", "role": "read"}),
+    ]) as h:
         yield h
 
 
@@ -106,7 +104,7 @@ def test_unexpected_errors_show_their_type_only(hub, shown, monkeypatch):
     def boom(*_a):
         raise RuntimeError(f"leaky {WRITE}")
 
-    monkeypatch.setattr(_login, "_save_and_report", boom)
+    monkeypatch.setattr(_login, "login_with_token", boom)
     git_credential_hf.notebook_login()
     _intro, token, _git, button, outcome = parts(shown[0])
     token.value = WRITE
@@ -139,7 +137,14 @@ def test_notebook_extra_is_declared():
 
 
 def test_endpoint_is_escaped_in_the_intro(monkeypatch, shown):
-    monkeypatch.setenv("HF_ENDPOINT", "https://hub.example.com/<b>")
+    monkeypatch.setenv("HF_ENDPOINT", "https://hub.example.com/a'b&c")
     git_credential_hf.notebook_login()
-    assert "<b>" not in shown[0].children[0].value
-    assert settings.endpoint() == "https://hub.example.com/<b>"
+    assert "a&#x27;b&amp;c" in shown[0].children[0].value
+    assert settings.endpoint() == "https://hub.example.com/a'b&c"
+
+
+def test_an_invalid_endpoint_is_refused_before_the_widget(monkeypatch, shown):
+    monkeypatch.setenv("HF_ENDPOINT", "https://hub.example.com/<b>")
+    with pytest.raises(git_credential_hf.LoginError, match="HF_ENDPOINT"):
+        git_credential_hf.notebook_login()
+    assert shown == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from support import cases
 
 from git_credential_hf import protocol
 from git_credential_hf.protocol import MAX_INPUT, MAX_LINE, ProtocolError, format_pairs, parse_bytes
@@ -64,7 +65,7 @@ PARSE_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("data", "expected"), [c[1:] for c in PARSE_CASES], ids=[c[0] for c in PARSE_CASES])
+@pytest.mark.parametrize(("data", "expected"), cases(PARSE_CASES))
 def test_parse(data: bytes, expected: dict[str, object]) -> None:
     got = fields(data)
     for key, value in expected.items():
@@ -80,7 +81,7 @@ REFUSED = [
 ]
 
 
-@pytest.mark.parametrize(("data", "quiet"), [c[1:] for c in REFUSED], ids=[c[0] for c in REFUSED])
+@pytest.mark.parametrize(("data", "quiet"), cases(REFUSED))
 def test_refused(data: bytes, quiet: bool) -> None:
     with pytest.raises(ProtocolError) as info:
         parse_bytes(data)
@@ -110,7 +111,7 @@ FORMAT_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("pairs", "expected"), [c[1:] for c in FORMAT_CASES], ids=[c[0] for c in FORMAT_CASES])
+@pytest.mark.parametrize(("pairs", "expected"), cases(FORMAT_CASES))
 def test_format(pairs: list[tuple[str, str]], expected: bytes) -> None:
     assert format_pairs(pairs) == expected
 

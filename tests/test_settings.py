@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+from support import cases
 
 from git_credential_hf import settings
 
@@ -37,8 +38,7 @@ PATH_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("env", "home", "token", "stored"), [c[1:] for c in PATH_CASES],
-                         ids=[c[0] for c in PATH_CASES])
+@pytest.mark.parametrize(("env", "home", "token", "stored"), cases(PATH_CASES))
 def test_paths(env: dict[str, str], home: str | None, token: str, stored: str,
                isolated_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for name, value in env.items():
@@ -66,17 +66,24 @@ ENDPOINT_CASES = [
      (("https", "hub.example.com"),)),
     ("http default port dropped", "http://hub.local:80", "http://hub.local:80", (("http", "hub.local"),)),
     ("other port kept", "https://hub.local:8443", "https://hub.local:8443", (("https", "hub.local:8443"),)),
-    ("no scheme serves nothing", "hub.example.com", "hub.example.com", ()),
+    ("upper-case scheme", "HTTPS://hub.example.com", "https://hub.example.com",
+     (("https", "hub.example.com"),)),
 ]
 
 
-@pytest.mark.parametrize(("value", "endpoint", "served"), [c[1:] for c in ENDPOINT_CASES],
-                         ids=[c[0] for c in ENDPOINT_CASES])
+@pytest.mark.parametrize(("value", "endpoint", "served"), cases(ENDPOINT_CASES))
 def test_endpoint(value: str | None, endpoint: str, served: tuple, monkeypatch: pytest.MonkeyPatch) -> None:
     if value is not None:
         monkeypatch.setenv("HF_ENDPOINT", value)
     assert settings.endpoint() == endpoint
     assert settings.served_hosts() == served
+
+
+def test_an_invalid_endpoint_serves_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_ENDPOINT", "hub.example.com")  # no scheme (more cases: test_urls)
+    with pytest.raises(settings.EndpointError, match="no http:// or https:// scheme"):
+        settings.endpoint()
+    assert settings.served_hosts() == ()
 
 
 SERVES_CASES = [
@@ -117,7 +124,7 @@ TOKEN_ENV_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("env", "expected"), [c[1:] for c in TOKEN_ENV_CASES], ids=[c[0] for c in TOKEN_ENV_CASES])
+@pytest.mark.parametrize(("env", "expected"), cases(TOKEN_ENV_CASES))
 def test_env_token(env: dict[str, str], expected: tuple | None, monkeypatch: pytest.MonkeyPatch) -> None:
     for name, value in env.items():
         monkeypatch.setenv(name, value)

@@ -42,20 +42,20 @@ def run(tmp_path: Path, *args: str, commands=(), dpkg_installed=(), uid: int = 0
 
 
 def test_installs_only_what_is_missing_after_one_update(tmp_path):
-    proc, calls = run(tmp_path, commands=["git", "git-lfs"])
+    proc, calls = run(tmp_path, commands=["git", "git-lfs", "openssl"])
     assert proc.returncode == 0, proc.stderr
     assert calls == ["update -qq", "install -y -qq chromium chromium-driver"]
     assert "installed chromium chromium-driver" in proc.stdout
 
 
 def test_nothing_to_do_when_everything_is_there(tmp_path):
-    proc, calls = run(tmp_path, commands=["git", "git-lfs", "chromium", "chromedriver"])
+    proc, calls = run(tmp_path, commands=["git", "git-lfs", "openssl", "chromium", "chromedriver"])
     assert proc.returncode == 0 and calls == []
     assert "present" in proc.stdout
 
 
 def test_a_package_dpkg_has_counts_even_without_the_command(tmp_path):
-    proc, calls = run(tmp_path, commands=["git", "chromium", "chromedriver"],
+    proc, calls = run(tmp_path, commands=["git", "openssl", "chromium", "chromedriver"],
                       dpkg_installed=["git-lfs"])
     assert proc.returncode == 0 and calls == []
 
@@ -64,14 +64,14 @@ def test_python_without_venv_gets_python3_venv(tmp_path):
     nopy = tmp_path / "nopython"
     nopy.write_text(f"#!{BASH}\nexit 1\n")
     nopy.chmod(0o755)
-    proc, calls = run(tmp_path, commands=["git", "git-lfs", "chromium", "chromedriver"],
+    proc, calls = run(tmp_path, commands=["git", "git-lfs", "openssl", "chromium", "chromedriver"],
                       python=str(nopy))
     assert calls == ["update -qq", "install -y -qq python3-venv"], proc.stdout + proc.stderr
 
 
 @pytest.mark.parametrize("args", [("--check",), ("--dry-run",)])
 def test_check_and_dry_run_install_nothing(tmp_path, args):
-    proc, calls = run(tmp_path, *args, commands=["git", "git-lfs"])
+    proc, calls = run(tmp_path, *args, commands=["git", "git-lfs", "openssl"])
     assert calls == []
     assert "missing: chromium chromium-driver" in proc.stdout
     assert proc.returncode == (1 if args == ("--check",) else 0)
@@ -80,6 +80,6 @@ def test_check_and_dry_run_install_nothing(tmp_path, args):
 
 
 def test_not_root_says_what_to_run_and_fails(tmp_path):
-    proc, calls = run(tmp_path, commands=["git", "chromium", "chromedriver"], uid=1000)
+    proc, calls = run(tmp_path, commands=["git", "openssl", "chromium", "chromedriver"], uid=1000)
     assert proc.returncode == 1 and calls == []
     assert "sudo apt-get install -y git-lfs" in proc.stderr

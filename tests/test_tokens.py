@@ -131,11 +131,11 @@ def test_stored_tokens_keeps_other_sections_and_keys() -> None:
     assert config.get("laptop", "extra") == "keep me"
 
 
-@pytest.mark.parametrize(
-    "corrupt",
-    [b"not an ini file\n", b"[dup]\nhf_token=a\n[dup]\nhf_token=b\n", b"[s]\nhf_token=\xff\xfe\n"],
-    ids=["no section", "duplicate section", "not utf-8"],
-)
+@pytest.mark.parametrize("corrupt", [
+    pytest.param(b"not an ini file\n", id="no section"),
+    pytest.param(b"[dup]\nhf_token=a\n[dup]\nhf_token=b\n", id="duplicate section"),
+    pytest.param(b"[s]\nhf_token=\xff\xfe\n", id="not utf-8"),
+])
 def test_unparsable_stored_tokens_is_never_rewritten(corrupt: bytes) -> None:
     hf_home().mkdir(parents=True)
     (hf_home() / "stored_tokens").write_bytes(corrupt)

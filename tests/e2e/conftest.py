@@ -1,10 +1,8 @@
 """Fixtures for end-to-end tests: an isolated git environment and a local fake Hugging Face Hub."""
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,28 +10,16 @@ from types import ModuleType
 from typing import Callable
 
 import pytest
+from support import load_local_hub
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-LOCAL_HUB_SCRIPT = REPO_ROOT / "scripts" / "local_hub.py"
 HUB_TOKEN = "hf_" + "AbCdEfGhIjKlMnOpQrStUvWxYz01234567"  # 34 chars after "hf_", like real ones
 HUB_USER = "alice"
 HUB_REPO = "alice/model"
 
 
-def load_local_hub_module() -> ModuleType:
-    """Import scripts/local_hub.py (not a package) once, by path."""
-    if "local_hub" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("local_hub", LOCAL_HUB_SCRIPT)
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["local_hub"] = module  # dataclasses need the module registered
-        spec.loader.exec_module(module)
-    return sys.modules["local_hub"]
-
-
 @pytest.fixture(scope="session")
 def local_hub_module() -> ModuleType:
-    return load_local_hub_module()
+    return load_local_hub()
 
 
 @pytest.fixture

@@ -108,7 +108,7 @@ def test_read_token_clones_but_cannot_push_and_is_kept(status: int, hf_git, loca
 
 
 def test_hf_token_env_wins_over_file(hf_git, local_hub, hub_token, tmp_path: Path) -> None:
-    local_hub.add_token(OTHER_TOKEN, user="bob", role="write")
+    local_hub.add_token(OTHER_TOKEN, user="alice", role="write", display_name="ci")
     tokens.save_token(hub_token)
     local_hub.revoke(hub_token)  # the file's token would fail: only the env token can succeed
     env = {"HF_TOKEN": OTHER_TOKEN}

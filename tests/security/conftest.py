@@ -4,8 +4,9 @@
   process (bounded time, bounded address space) and check each call's output for token leaks on
   the spot; every call is also recorded for the suite-wide leak audit (test_zz_secrets.py).
 - ``make_token``: realistic tokens, each registered as a secret the outputs must never show.
-- ``FakeHub``: a small whoami server that can misbehave on purpose (hang, trickle, 5xx, 429,
-  bad JSON, redirects, a huge body) and logs what it was sent.
+- ``FakeHub``: the local Hub (scripts/local_hub.py) seen through this suite's names; it can
+  misbehave on purpose (hang, trickle, 5xx, 429, bad JSON, redirects, a huge body) and logs what
+  it was sent.
 - ``sandbox``: permission tests mean nothing to a process that ignores file modes, so as root the
   child runs without CAP_DAC_OVERRIDE / CAP_DAC_READ_SEARCH (still uid 0, modes now apply).
 """
@@ -13,7 +14,6 @@
 from __future__ import annotations
 
 import configparser
-import json
 import os
 import random
 import resource
@@ -22,16 +22,19 @@ import stat
 import string
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Callable
 
 import pytest
+from support import load_local_hub
+
+LocalHub = load_local_hub().LocalHub
 
 
 def _locate_helper() -> str:
@@ -111,7 +114,46 @@ class Call:
         return find_leaks(stdout) + find_leaks(self.err)
 
 
-CALLS: list[Call] = []  # every CLI call of the session, for test_zz_secrets.py
+CALLS: list[Call] = []  # every CLI call of the session, for the session-end audit
+CAPTURED: list[tuple[str, str]] = []  # (test id, what it printed) for the same audit
+
+
+def audit(calls: list[Call] | None = None, captured: list[tuple[str, str]] | None = None
+          ) -> list[str]:
+    """One line per leak among ``calls`` (default: the session's CLI calls) and ``captured``
+    outputs (default: what this suite's tests printed)."""
+    calls = CALLS if calls is None else calls
+    captured = CAPTURED if captured is None else captured
+    found = [f"{c.args}: {c.leaks()}" for c in calls if c.leaks()]
+    return found + [f"{test}: printed {find_leaks(text)}" for test, text in captured
+                    if find_leaks(text)]
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Keep what each test of this suite printed (pytest's capture) for the audit."""
+    text = report.capstdout + report.capstderr
+    if text:
+        CAPTURED.append((f"{report.nodeid} ({report.when})", text))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The secrets audit, at the end of whatever subset of the suite ran (-k, one file, random
+    order): no token in any recorded CLI output or captured print. A leak fails the run."""
+    if not CALLS and not CAPTURED:
+        return
+    leaking = audit()
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write("\n")
+        reporter.write_line(
+            f"secrets audit: {len(CALLS)} CLI calls and {len(CAPTURED)} captured outputs "
+            f"checked against {len(SECRETS)} tokens, {len(leaking)} leaking",
+            red=bool(leaking),
+        )
+        for line in leaking:
+            reporter.write_line(f"  leak: {line}", red=True)
+    if leaking:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 # --- running the real executable ---------------------------------------------------------------
@@ -271,51 +313,49 @@ def temp_files(folder: Path) -> list[str]:
 
 
 class FakeHub:
-    """``GET /api/whoami-v2`` on 127.0.0.1 with a chosen behaviour:
+    """The suite's view of the one local Hub (scripts/local_hub.py), started on 127.0.0.1.
 
-    ``None`` (answer like the Hub: 401 for unknown tokens), ``"500"``/``"503"``, ``"429:<s>"``
-    (with ``Retry-After``), ``"badjson"``, ``"html"``, ``"notdict"``, ``"huge"`` (5 MiB),
-    ``"hang"`` (never answers), ``"trickle"`` (a byte every 0.1 s of a 1 MB body),
-    ``"trickle-chunked"``, ``"close"`` (drops the connection), ``"redirect:<url>"``.
-    ``requests`` logs ``(path, Authorization header)`` of everything received."""
+    ``behavior`` is the Hub's ``whoami_behavior`` (see ``local_hub.FAULTS``): ``None`` (answer
+    like the Hub: 401 for unknown tokens), ``"500"``/``"503"``, ``"429:<s>"`` (with
+    ``Retry-After``), ``"badjson"``, ``"html"``, ``"notdict"``, ``"huge"`` (5 MiB), ``"hang"``
+    (never answers), ``"trickle"`` (a byte every 0.1 s of a 1 MB body), ``"trickle-chunked"``,
+    ``"close"`` (drops the connection), ``"redirect:<url>"``. ``requests`` lists ``(path,
+    Authorization scheme + " ****")`` of everything received (the Hub never keeps a token)."""
 
     def __init__(self) -> None:
-        self.tokens: dict[str, dict] = {}
-        self.behavior: str | None = None
-        self.requests: list[tuple[str, str | None]] = []
-        self._lock = threading.Lock()
-        self.stopping = threading.Event()
-        hub = self
+        self._root = tempfile.mkdtemp(prefix="security-hub-")
+        self.hub = LocalHub(self._root)
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
+    @property
+    def tokens(self) -> dict:
+        return self.hub.tokens  # the live table: ``tokens.pop(t)`` revokes ``t``
 
-            def log_message(self, *args: object) -> None:
-                pass
+    @property
+    def behavior(self) -> str | None:
+        return self.hub.whoami_behavior
 
-            def do_GET(self) -> None:
-                hub._serve(self)
+    @behavior.setter
+    def behavior(self, value: str | None) -> None:
+        self.hub.whoami_behavior = value
 
-            do_POST = do_GET
+    @property
+    def requests(self) -> list[tuple[str, str | None]]:
+        with self.hub._lock:
+            details = list(self.hub.request_details)
+        return [(d["path"] + (f"?{d['query']}" if d["query"] else ""),
+                 f"{d['auth']} ****" if d["auth"] else None) for d in details]
 
-        class Server(ThreadingHTTPServer):
-            daemon_threads = True
-            request_queue_size = 256  # 32 racing processes connect at once
-
-            def handle_error(self, request: object, client_address: object) -> None:
-                pass  # clients that hang up early (killed, timed out) are expected here
-
-        self._server = Server(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
-                                        daemon=True)
+    @property
+    def stopping(self) -> threading.Event:
+        return self.hub._stopping
 
     @property
     def host(self) -> str:
-        return f"127.0.0.1:{self._server.server_address[1]}"
+        return f"127.0.0.1:{self.hub.port}"
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}"
+        return self.hub.url
 
     def env(self) -> dict[str, str]:
         return {"HF_ENDPOINT": self.url}
@@ -326,87 +366,16 @@ class FakeHub:
 
     def add_token(self, token: str, name: str = "alice", display_name: str | None = None,
                   role: str = "write", kind: str = "user") -> None:
-        with self._lock:
-            self.tokens[token] = {"name": name, "display": display_name or f"{name}-{role}",
-                                  "role": role, "type": kind}
+        self.hub.add_token(token, user=name, role=role, display_name=display_name,
+                           is_org=kind == "org")
 
     def start(self) -> FakeHub:
-        self._thread.start()
+        self.hub.start()
         return self
 
     def stop(self) -> None:
-        self.stopping.set()
-        self._server.shutdown()
-        self._server.server_close()
-
-    def _serve(self, h: BaseHTTPRequestHandler) -> None:
-        auth = h.headers.get("Authorization")
-        with self._lock:
-            self.requests.append((h.path, auth))
-        behavior = self.behavior or ""
-
-        def reply(code: int, body: bytes, ctype: str = "application/json",
-                  headers: dict[str, str] | None = None) -> None:
-            h.send_response(code)
-            h.send_header("Content-Type", ctype)
-            h.send_header("Content-Length", str(len(body)))
-            for k, v in (headers or {}).items():
-                h.send_header(k, v)
-            h.end_headers()
-            h.wfile.write(body)
-
-        if behavior in ("500", "502", "503"):
-            return reply(int(behavior), b'{"error": "Internal Error"}')
-        if behavior.startswith("429"):
-            retry = behavior.partition(":")[2] or "30"
-            return reply(429, b'{"error": "Too Many Requests"}', headers={"Retry-After": retry})
-        if behavior.startswith("redirect:"):
-            return reply(302, b"", headers={"Location": behavior[len("redirect:"):] + h.path})
-        if behavior == "hang":
-            self.stopping.wait(120)
-            h.close_connection = True
-            return None
-        if behavior == "close":
-            h.close_connection = True
-            h.connection.shutdown(2)
-            return None
-        scheme, _, token = (auth or "").partition(" ")
-        info = self.tokens.get(token.strip()) if scheme == "Bearer" else None
-        if info is None:
-            return reply(401, b'{"error": "Invalid credentials in Authorization header"}')
-        body = json.dumps({
-            "type": info["type"], "id": "0" * 24, "name": info["name"],
-            "auth": {"type": "access_token", "accessToken": {
-                "displayName": info["display"], "role": info["role"]}},
-        }).encode()
-        if behavior == "badjson":
-            return reply(200, body[: len(body) // 2])
-        if behavior == "html":
-            return reply(200, b"<html><body>Service Unavailable</body></html>", "text/html")
-        if behavior == "notdict":
-            return reply(200, b'["alice"]')
-        if behavior == "huge":
-            return reply(200, b'{"pad": "' + b"x" * (5 * 1024 * 1024) + b'"}')
-        if behavior in ("trickle", "trickle-chunked"):
-            chunked = behavior == "trickle-chunked"
-            h.send_response(200)
-            h.send_header("Content-Type", "application/json")
-            if chunked:
-                h.send_header("Transfer-Encoding", "chunked")
-            else:
-                h.send_header("Content-Length", str(1_000_000))
-            h.end_headers()
-            try:
-                for _ in range(1_000_000):
-                    if self.stopping.wait(0.1):
-                        break
-                    h.wfile.write(b"1\r\n \r\n" if chunked else b" ")
-                    h.wfile.flush()
-            except OSError:
-                pass  # the client gave up, as it should
-            h.close_connection = True
-            return None
-        return reply(200, body)
+        self.hub.stop()
+        shutil.rmtree(self._root, ignore_errors=True)
 
 
 @pytest.fixture
@@ -490,6 +459,7 @@ def sec() -> SimpleNamespace:
         register_secret=register_secret, find_leaks=find_leaks, run_cli=run_cli,
         run_helper=run_helper, start_cli=start_cli, finish=finish, request=request,
         hf_home=hf_home, snapshot=snapshot, parse_stored=parse_stored, temp_files=temp_files,
+        Call=Call, audit=audit,
     )
 
 

@@ -9,10 +9,10 @@ carry the token anywhere: the other host receives no request at all.
 
 from __future__ import annotations
 
-import socket
 import threading
 
 import pytest
+from support import closed_port
 
 LIMIT_S = 15
 OPS = ("store", "erase", "login", "whoami")
@@ -128,9 +128,7 @@ def test_failing_hub(sec, make_hub, tmp_path, behavior) -> None:
     if behavior == "redirect":
         hub.behavior = f"redirect:{elsewhere.url}"
     elif behavior == "refused":
-        with socket.socket() as s:  # a port nobody listens on
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
+        port = closed_port()
     else:
         hub.behavior = behavior
     jobs, before = [], []

@@ -14,6 +14,8 @@ import threading
 
 import pytest
 
+from git_credential_hf.output import mask
+
 pytestmark = pytest.mark.slow  # not run on the extra Pythons of .ci/run (pyproject: markers)
 
 ROUNDS = 5
@@ -82,4 +84,25 @@ def test_concurrent_store_login_logout_keep_the_cache_whole(sec, fake_hub) -> No
         if not with_logout:  # no update lost: every confirmed token has its entry
             assert {t for t in names} <= set(entries.values())
         else:
-            assert any(c.args == ["logout"] for c in calls)
+            _check_logouts(sec, fake_hub, calls, written)
+
+
+def _check_logouts(sec, fake_hub, calls: list, written: dict[str, str]) -> None:
+    """Each racing logout said what it did, about a token that was written; then one more
+    logout, alone, leaves no token: not in the file, not named, not answered by `get`."""
+    tails = {mask(t) for t in written}
+    for call in calls:
+        if call.args == ["logout"]:
+            said = call.out.split("Removed the token ", 1)
+            assert len(said) == 2 or "No token saved" in call.out, call
+            if len(said) == 2:
+                assert said[1].split(" ", 1)[0] in tails, call
+    home = sec.hf_home()
+    before = (home / "token").read_text() if (home / "token").exists() else None
+    last = sec.run_cli(["logout"], env=fake_hub.env())
+    assert last.returncode == 0, last
+    assert not (home / "token").exists()
+    assert before is None or before not in sec.parse_stored(home / "stored_tokens").values()
+    answer = sec.run_helper("get", fake_hub.request(), env=fake_hub.env())
+    assert answer.returncode == 0 and answer.stdout == b"", answer
+

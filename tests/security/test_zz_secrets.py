@@ -1,9 +1,10 @@
 """Secrets: no token body in any output, except ``get``'s own ``password=`` line.
 
 Every CLI call of this suite goes through ``conftest.run_cli``, which checks its stdout and
-stderr on the spot and records them; the last test here (this file sorts last) audits the whole
-record: no token, nor any 8 characters of one, anywhere else. A battery of its own makes the
-audit meaningful when this file runs alone: every subcommand, success and failure paths, tokens
+stderr on the spot and records them; at the end of the session, whatever subset ran, the
+conftest's ``pytest_sessionfinish`` audits the whole record and what the tests printed: no
+token, nor any 8 characters of one, anywhere else (a leak fails the run). A battery of its own
+makes the audit meaningful when this file runs alone: every subcommand, success and failure paths, tokens
 in argv, stdin and the environment. Exceptions' ``str``/``repr``/traceback are checked
 in-process.
 """
@@ -63,12 +64,12 @@ def test_every_subcommand_masks_tokens(sec, fake_hub) -> None:
 
 
 @pytest.mark.parametrize("args", [
-    ["login", "{t}"],  # the natural slip: the token as a positional argument
-    ["login", "--tokne={t}"],
-    ["whoami", "--token={t}"],
-    ["logout", "{t}"],
-    ["setup", "{t}"],
-], ids=["login-positional", "login-typo-flag", "whoami-flag", "logout-positional", "setup"])
+    pytest.param(["login", "{t}"], id="login-positional"),  # the natural slip
+    pytest.param(["login", "--tokne={t}"], id="login-typo-flag"),
+    pytest.param(["whoami", "--token={t}"], id="whoami-flag"),
+    pytest.param(["logout", "{t}"], id="logout-positional"),
+    pytest.param(["setup", "{t}"], id="setup"),
+])
 def test_argument_errors_do_not_echo_a_token(sec, args) -> None:
     """A usage error must not print the token the user typed (terminal logs, CI logs)."""
     token = sec.make_token("sec-argv")
@@ -114,8 +115,10 @@ def test_exception_messages_and_tracebacks_are_masked(sec, fake_hub, make_hub) -
             chain.append(seen)
             seen = seen.__cause__ or seen.__context__
         texts = [str(e) for e in chain] + [repr(e) for e in chain]
-        texts.append("".join(traceback.format_exception(error)))
-        texts.append("".join(traceback.format_exception(error, chain=True)))
+        # the three-argument form: Python 3.9 has no format_exception(error)
+        parts = (type(error), error, error.__traceback__)
+        texts.append("".join(traceback.format_exception(*parts, chain=False)))
+        texts.append("".join(traceback.format_exception(*parts, chain=True)))
         for text in texts:
             assert not any(s in text for s in secrets), f"{type(error).__name__}: {text[:300]}"
             assert not sec.find_leaks(text)
@@ -128,7 +131,7 @@ def test_helper_crash_message_holds_no_token(sec, monkeypatch) -> None:
     """An unexpected exception in store/erase is reduced to its type name on stderr."""
     token = sec.make_token("sec-crash")
 
-    def boom(cred):
+    def boom(cred, ctx=None):
         raise RuntimeError(f"boom with {cred.password}")
 
     monkeypatch.setattr(helper, "store", boom)
@@ -140,11 +143,13 @@ def test_helper_crash_message_holds_no_token(sec, monkeypatch) -> None:
     assert err.getvalue() == "git-credential-hf: store failed: RuntimeError\n"
 
 
-def test_zz_no_token_in_any_output_of_the_suite(sec) -> None:
-    """The audit: every CLI call this session made (the matrix, fuzzing through the
-    executable, malformed input, races, filesystem and network cases, this file)."""
-    assert sec.CALLS, "no CLI call was recorded"
-    leaking = [(c.args, c.leaks()) for c in sec.CALLS if c.leaks()]
-    print(f"\nsecrets: {len(sec.CALLS)} CLI calls audited against {len(sec.SECRETS)} tokens, "
-          f"{len(leaking)} leaking")
-    assert leaking == []
+def test_the_session_audit_finds_leaks_in_calls_and_prints(sec) -> None:
+    """The suite-wide audit runs at session end (conftest ``pytest_sessionfinish``) over
+    whatever ran; here, its check itself, fed one leak of each kind and clean ones."""
+    token = sec.make_token("sec-audit")
+    clean = sec.Call(["store"], 1, b"", f"masked {tokens.mask(token)}\n".encode(), 0.1)
+    leaky = sec.Call(["store"], 1, b"", f"oops {token[5:15]}\n".encode(), 0.1)
+    answer = sec.Call(["get"], 0, f"password={token}\n".encode(), b"", 0.1)
+    assert sec.audit([clean, answer], [("t", "nothing secret")]) == []
+    assert len(sec.audit([leaky], [])) == 1
+    assert len(sec.audit([], [("t (call)", f"printed {token}")])) == 1
