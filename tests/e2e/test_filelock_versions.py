@@ -1,5 +1,6 @@
-"""`.token.lock` is 0600 whatever filelock release pip picks, checked with a real
-`git-credential-hf login` against the local Hub in a throwaway venv holding:
+"""`.token.lock`, and any other lock file login takes, is 0600 whatever filelock release pip
+picks, checked with a real `git-credential-hf login` against the local Hub in a throwaway venv
+holding:
 
 - the oldest filelock pyproject allows (its `filelock>=X`),
 - 3.19.1, the newest for Python 3.9, which chmods its lock file to its own default 0644,
@@ -90,9 +91,11 @@ def test_lock_file_is_0600_with_every_filelock(venv, requirement, local_hub, git
         env={**git_env.env, "HF_ENDPOINT": local_hub.url}, umask=0o022)
     assert login.returncode == 0, login.stderr
     assert (git_env.hf_home / "token").read_text().strip() == hub_token
-    lock = git_env.hf_home / ".token.lock"
-    mode = stat.S_IMODE(lock.stat().st_mode)
-    assert mode == 0o600, f"filelock {version}: {lock.name} is {oct(mode)}, not 0o600"
+    locks = sorted(git_env.hf_home.glob("*.lock")) + sorted(git_env.hf_home.glob(".*.lock"))
+    assert git_env.hf_home / ".token.lock" in locks
+    for lock in locks:  # ours, and huggingface_hub's stored_tokens lock where it is taken too
+        mode = stat.S_IMODE(lock.stat().st_mode)
+        assert mode == 0o600, f"filelock {version}: {lock.name} is {oct(mode)}, not 0o600"
 
 
 def test_the_checkout_is_what_the_venv_imports(venv):
