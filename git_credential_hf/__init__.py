@@ -1,15 +1,19 @@
 """git-credential-hf: a git credential helper for the Hugging Face Hub.
 
 The Python API (``login``, ``interpreter_login``, ``notebook_login``, ``logout``, ``whoami``,
-``get_token``) and its errors (``LoginError``, ``NotLoggedInError``) load on first use (PEP 562):
+``get_token``, ``list_tokens``, ``auth_switch``, ``check_access``) and its errors (``LoginError``,
+``NotLoggedInError``) load on first use (PEP 562):
 git imports this package on every ``get``, and nothing here may slow that down.
 """
 
 __all__ = [
     "LoginError",
     "NotLoggedInError",
+    "auth_switch",
+    "check_access",
     "get_token",
     "interpreter_login",
+    "list_tokens",
     "login",
     "logout",
     "notebook_login",

@@ -14,6 +14,7 @@ from . import hub, output, settings, tokens
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
 GIT_QUESTION = "Add token as git credential? (Y/n) "
@@ -34,8 +35,45 @@ class NotLoggedInError(LoginError):
 
 def get_token() -> str | None:
     """The token git and huggingface_hub use: ``$HF_TOKEN``, ``$HUGGING_FACE_HUB_TOKEN``, or
-    the token file."""
-    return tokens.active_token()[0]
+    the token file's — refreshed first when it is a browser login due for it, as
+    huggingface_hub's ``get_token()`` does."""
+    return active_token()[0]
+
+
+def active_token() -> tuple[str | None, str]:
+    """``(token, source)`` as ``tokens.active_token()``, a due browser login refreshed."""
+    token, source = tokens.active_token()
+    if token and source == "file":
+        from . import oauth
+
+        token = oauth.refresh_if_due(token).token
+    return token, source
+
+
+def describe_expiry(expires_at: int | None, has_refresh: bool, now: float | None = None
+                    ) -> str | None:
+    """``"expires in 12 days"``, ``"expired, will refresh"``…: an OAuth token's lifetime for
+    people; ``None`` when unknown."""
+    if expires_at is None:
+        return None
+    import time
+
+    left = expires_at - (time.time() if now is None else now)
+    if left <= 0:
+        if has_refresh:
+            return "expired, will refresh"
+        return "expired; log in again: git-credential-hf login --web"
+    unit, count = "minute", max(1, int(left // 60))
+    for name, seconds in (("day", 86400), ("hour", 3600)):
+        if left >= seconds:
+            unit, count = name, int(left // seconds)
+            break
+    text = f"expires in {count} {unit}{'s' if count != 1 else ''}"
+    if has_refresh and tokens.refresh_due(expires_at, now):
+        return f"{text}, will refresh"
+    if not has_refresh:
+        return f"{text} (no refresh token: log in again then)"
+    return text
 
 
 def whoami(token: str | None = None) -> dict[str, Any]:
@@ -44,7 +82,11 @@ def whoami(token: str | None = None) -> dict[str, Any]:
         token = get_token()
         if not token:
             raise NotLoggedInError("not logged in: run `git-credential-hf login`")
-    return _ask_hub(token)
+    info = _ask_hub(token)
+    from . import accounts
+
+    accounts.learn(token, info)  # validated: remember its account (for username selection)
+    return info
 
 
 def _endpoint() -> str:
@@ -94,8 +136,8 @@ class LoginResult:
     """What a successful login did, for a renderer to show (``lines()``: the CLI and the
     Python API print them, the notebook widget shows them)."""
 
-    __slots__ = ("account", "env_override", "git", "git_error", "role", "stored_tokens_path",
-                 "token_name", "token_path", "warnings")
+    __slots__ = ("account", "env_override", "git", "git_error", "note", "role",
+                 "stored_tokens_path", "token_name", "token_path", "warnings")
 
     def __init__(self, account: str, token_name: str, role: str) -> None:
         self.account, self.token_name, self.role = account, token_name, role
@@ -105,6 +147,7 @@ class LoginResult:
         self.git: list[str] | None = None  # what `setup` changed; None when not asked
         self.git_error: str | None = None  # why git could not be set up (the token is saved)
         self.env_override: str | None = None  # a token variable that overrides the saved token
+        self.note: str | None = None  # a browser login's lifetime ("refreshed automatically")
 
     def __repr__(self) -> str:
         return f"LoginResult(account={self.account!r}, token_name={self.token_name!r})"
@@ -124,6 +167,8 @@ class LoginResult:
             )
         out += [f"git: {line}" for line in self.git or []]
         out.append(f"Login successful: logged in as {self.account}.")
+        if self.note:
+            out.append(f"Note: {self.note}")
         if self.env_override:
             out.append(
                 f"Note: {self.env_override} is set and overrides the token you just saved, for "
@@ -140,15 +185,105 @@ def login_with_token(
     token, info = _validate(token, write_permission)
     result = LoginResult(info["name"], hub.token_name(info), hub.token_role(info))
     try:
-        result.warnings = tokens.save_token(token, result.token_name)
+        try:
+            result.warnings = tokens.save_token(token, result.token_name)
+        except tokens.UnusableNameError as e:  # checked before anything was written
+            result.warnings = [f"{e}; named copy skipped", *tokens.save_token(token)]
     except tokens.TokenStoreError as e:
         raise LoginError(f"token not saved: {e}") from None
+    from . import accounts
+
+    accounts.learn(token, info)
     if add_to_git_credential:
         result.git, result.git_error = configure_git()
     from_env = settings.env_token()
     if from_env and from_env[0] != token:
         result.env_override = from_env[1]
     return result
+
+
+class DeviceLogin:
+    """A browser login in progress (OAuth device code, as ``hf auth login`` runs it):
+    ``verification_uri`` (with ``verification_uri_complete``, the code pre-filled) and
+    ``user_code`` to show the user, then ``finish()`` polls the Hub until the user approves,
+    checks the token with whoami and saves it as huggingface_hub 2.x saves a browser login (name:
+    the token's ``displayName``, else ``oauth-<username>``; with ``refresh_token`` and
+    ``expires_at``). Nothing here is a secret to show: the device code stays inside."""
+
+    def __init__(self, add_to_git_credential: bool = False,
+                 write_permission: bool = False) -> None:
+        from . import oauth
+
+        self._endpoint = _endpoint()
+        try:
+            self._code = oauth.request_device_code(self._endpoint)
+        except (oauth.OAuthError, hub.HubError) as e:
+            raise LoginError(f"browser login unavailable: {e}") from None
+        self.verification_uri = self._code.verification_uri
+        self.verification_uri_complete = self._code.verification_uri_complete
+        self.user_code = self._code.user_code
+        self.expires_in = self._code.expires_in
+        self.add_to_git_credential = add_to_git_credential
+        self.write_permission = write_permission
+
+    def __repr__(self) -> str:
+        return f"DeviceLogin(user_code={self.user_code!r})"
+
+    def lines(self) -> list[str]:
+        return [
+            f"Open this URL in your browser: {self.verification_uri_complete}",
+            f"And enter the code: {self.user_code}",
+        ]
+
+    def finish(self, on_pending: Callable[[], None] | None = None) -> LoginResult:
+        """Poll until approved (bounded by the code's lifetime); ``LoginError`` when the user
+        denies, the code expires or the token does not pass the checks (nothing saved then)."""
+        from . import oauth
+
+        try:
+            answer = oauth.poll_device_token(self._code, self._endpoint, on_pending=on_pending)
+        except oauth.OAuthError as e:
+            raise LoginError(f"browser login failed: {e}") from None
+        token, info = _validate(answer.access_token, self.write_permission)
+        access = (info.get("auth") or {}).get("accessToken") or {}
+        display = access.get("displayName")
+        fallback = f"oauth-{info['name']}"
+        name = display if isinstance(display, str) and display else fallback
+        result = LoginResult(info["name"], name, hub.token_role(info))
+        save = {"refresh_token": answer.refresh_token, "expires_at": answer.expires_at}
+        try:
+            try:
+                result.warnings = tokens.save_token(token, name, **save)
+            except tokens.UnusableNameError as e:  # checked before anything was written
+                result.token_name = fallback
+                result.warnings = [f"{e}; stored as {fallback!r}",
+                                   *tokens.save_token(token, fallback, **save)]
+        except tokens.TokenStoreError as e:
+            raise LoginError(f"token not saved: {e}") from None
+        if answer.expires_in:
+            if answer.refresh_token:
+                result.note = "this token will be refreshed automatically when it expires."
+            else:
+                days = max(1, answer.expires_in // 86400)
+                result.note = f"this token expires in {days} days; log in again to renew it."
+        if self.add_to_git_credential:
+            result.git, result.git_error = configure_git()
+        from_env = settings.env_token()
+        if from_env and from_env[0] != token:
+            result.env_override = from_env[1]
+        return result
+
+
+def web_login(add_to_git_credential: bool = False, write_permission: bool = False) -> None:
+    """Browser login on a terminal: print the URL and the code, wait, print the outcome."""
+    device = DeviceLogin(add_to_git_credential, write_permission)
+    _print_lines(["", *device.lines(), ""])
+    print("Waiting for authorization", end="", flush=True)
+    try:
+        result = device.finish(on_pending=lambda: print(".", end="", flush=True))
+    finally:
+        print()
+    _print_lines(result.lines())
 
 
 def _print_lines(lines: list[str]) -> None:
@@ -195,18 +330,32 @@ def login(
     write_permission: bool = False,
     *,
     skip_if_logged_in: bool | None = None,
+    web: bool = False,
 ) -> None:
     """Check ``token`` with the Hub, save it where huggingface_hub reads it and, with
     ``add_to_git_credential``, make git ask this helper for Hub URLs.
 
+    ``web=True``: log in with the browser instead (OAuth device code, as huggingface_hub 2.x
+    does by default): the URL and a code are shown, the token received is saved with its
+    refresh token, and ``add_to_git_credential`` works with it too.
     Without a token: a widget in a notebook, else a prompt. ``skip_if_logged_in=True`` (the
     huggingface_hub >= 1.0 keyword) means ``new_session=False``. Raises ``LoginError``
     (a ``ValueError``) for an organization token, an invalid token, a token without write
-    access when ``write_permission`` is set, or an unreachable Hub; nothing is stored then.
+    access when ``write_permission`` is set, an unreachable Hub, or a browser login that was
+    denied or expired; nothing is stored then.
     """
     new_session = _new_session(new_session, skip_if_logged_in)
+    if token is not None and web:
+        raise LoginError("pass either a token or web=True, not both")
     if token is not None:
         _print_lines(login_with_token(token, add_to_git_credential, write_permission).lines())
+    elif web:
+        if not new_session and _still_logged_in(write_permission):
+            return
+        if in_notebook():
+            notebook_web_login(add_to_git_credential, write_permission)
+        else:
+            web_login(add_to_git_credential, write_permission)
     elif in_notebook():
         notebook_login(new_session=new_session, write_permission=write_permission)
     else:
@@ -255,9 +404,19 @@ def interpreter_login(
     write_permission: bool = False,
     *,
     skip_if_logged_in: bool | None = None,
+    web: bool = False,
 ) -> None:
-    """Prompt for a token (hidden input), ask "Add token as git credential? (Y/n)", log in."""
+    """Prompt for a token (hidden input), ask "Add token as git credential? (Y/n)", log in.
+    ``web=True``: a browser login instead of the token prompt (same git question after it)."""
     if not _new_session(new_session, skip_if_logged_in) and _still_logged_in(write_permission):
+        return
+    if web:
+        device = DeviceLogin(False, write_permission)
+        _print_lines(["", *device.lines(), ""])
+        result = device.finish()
+        if ask_yes_no(GIT_QUESTION):
+            result.git, result.git_error = configure_git()
+        _print_lines(result.lines())
         return
     token = prompt_token()
     add_to_git = ask_yes_no(GIT_QUESTION)
@@ -270,7 +429,8 @@ def notebook_login(
     *,
     skip_if_logged_in: bool | None = None,
 ) -> None:
-    """Show the login widget: password field, git checkbox, Login button."""
+    """Show the login widget: password field, git checkbox, Login button, and a "Log in with
+    your browser" button (the link and the code are then shown in the widget)."""
     try:
         from IPython.display import display
 
@@ -283,13 +443,44 @@ def notebook_login(
     def submit(token: str, add_to_git: bool) -> list[str]:
         return login_with_token(token, add_to_git, write_permission).lines()
 
-    display(login_widget(submit, _endpoint(), write_permission=write_permission))
+    def browser(add_to_git: bool) -> DeviceLogin:
+        return DeviceLogin(add_to_git, write_permission)
+
+    display(login_widget(submit, _endpoint(), write_permission=write_permission,
+                         browser=browser))
 
 
-def logout() -> None:
+def notebook_web_login(add_to_git_credential: bool = False,
+                       write_permission: bool = False) -> None:
+    """``login(web=True)`` in a notebook: show the link and the code in the cell's output, wait
+    for the approval (as huggingface_hub's notebook login does), then show the outcome."""
+    import html
+
+    from IPython.display import HTML, display
+
+    device = DeviceLogin(add_to_git_credential, write_permission)
+    full = html.escape(device.verification_uri_complete)
+    display(HTML(
+        f"<p>To log in, open <a href='{full}' target='_blank'>"
+        f"<b>{html.escape(device.verification_uri)}</b></a> and enter the code:</p>"
+        "<p style='font-size: 1.6em; letter-spacing: 0.3em; font-family: monospace;'>"
+        f"<b class='hf-user-code'>{html.escape(device.user_code)}</b></p>"
+        "<p><i>Waiting for authorization…</i></p>"
+    ))
+    lines = device.finish().lines()
+    display(HTML("<br>".join(html.escape(line) for line in lines)))
+
+
+def logout(token_name: str | None = None) -> None:
     """Remove the saved token and its ``stored_tokens`` entry, and make every configured git
-    helper forget Hub credentials. Says so when the environment still holds a token."""
+    helper forget Hub credentials. Says so when the environment still holds a token.
+
+    With ``token_name``: remove only the token stored under that name, and the active token
+    only if it was that one (``hf auth logout --token-name``); an unknown name raises
+    ``LoginError`` and changes nothing."""
     _endpoint()  # an invalid HF_ENDPOINT is refused before anything changes
+    if token_name is not None:
+        return _logout_named(token_name)
     saved = tokens.read_token_file()
     if saved:
         try:
@@ -317,3 +508,50 @@ def logout() -> None:
         )
     else:
         print("Logged out.")
+
+
+def _logout_named(name: str) -> None:
+    from . import manage
+
+    try:
+        done = manage.logout_token(name)
+    except manage.ManageError as e:
+        raise LoginError(str(e)) from None
+    print(f"Removed the token {name!r} ({done['token']}) from {settings.stored_tokens_path()}")
+    if done["active_removed"]:
+        print(f"It was the active token: {settings.token_path()} was removed too.")
+
+
+def list_tokens(check: bool = False) -> list:
+    """The stored tokens as dicts (``name``, masked ``token``, ``account``, ``role``,
+    ``expires_at``, ``active``); ``check=True`` asks the Hub about tokens not seen yet."""
+    from . import manage
+
+    return manage.list_tokens(check=check)
+
+
+def auth_switch(token_name: str, add_to_git_credential: bool = False) -> None:
+    """Make the token stored as ``token_name`` the active one (``hf auth switch``). An unknown
+    name raises ``LoginError`` (a ``ValueError``) and changes nothing."""
+    from . import manage
+
+    try:
+        done = manage.switch(token_name, add_to_git_credential=add_to_git_credential)
+    except manage.ManageError as e:
+        raise LoginError(str(e)) from None
+    for line in done["git"]:
+        print(line)
+    print(f"The current active token is: {token_name}")
+    if done["overridden_by"]:
+        print(f"Note: {done['overridden_by']} is set and overrides the token you switched to.")
+
+
+def check_access(repo_id: str, repo_type: str = "model", username: str | None = None) -> dict:
+    """The permission pre-flight for the token git would use: ``can_write`` (True / False /
+    None), ``role``, ``account``, ``reason``, the Hub's ``auth_check`` line."""
+    from . import manage
+
+    try:
+        return manage.check_access(repo_id, repo_type, username=username)
+    except manage.ManageError as e:
+        raise LoginError(str(e)) from None

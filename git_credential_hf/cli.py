@@ -11,10 +11,10 @@ from __future__ import annotations
 import sys
 
 USAGE = (
-    "usage: git-credential-hf {login,logout,whoami,setup,status} ... | "
+    "usage: git-credential-hf {login,logout,list,switch,whoami,setup,status} ... | "
     "git-credential-hf {get,store,erase} (run by git) | git-credential-hf --help"
 )
-COMMANDS = ("login", "logout", "whoami", "setup", "status")
+COMMANDS = ("login", "logout", "list", "switch", "whoami", "setup", "status")
 
 
 def main(argv: list[str] | None = None) -> int:

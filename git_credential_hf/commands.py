@@ -1,4 +1,5 @@
-"""The subcommands: login, logout, whoami, setup, status (argparse, ``--help`` everywhere).
+"""The subcommands: login, logout, list, switch, whoami, setup, status (argparse, ``--help``
+everywhere).
 
 Loaded by ``cli`` only when argv[0] names a subcommand or asks for help/version. Exit codes:
 0 ok, 1 failure, 2 usage. Errors are one line on stderr, never a traceback, never a token.
@@ -41,6 +42,9 @@ _LOGIN_OPTIONS = [
                         "prefer --token-stdin)"}),
         (("--token-stdin",), {"action": "store_true",
                               "help": "read the token from standard input (one line)"}),
+        (("--web",), {"action": "store_true",
+                      "help": "log in with your browser (OAuth device code): open the URL "
+                      "shown and enter the code; the login then renews itself"}),
     ),
     (("--add-to-git-credential",),
      {"action": "store_true", "help": "also run `setup`, so git asks this helper for Hub URLs"}),
@@ -110,10 +114,36 @@ def run(args: list[str]) -> int:
         return fail(f"{ns.command} failed unexpectedly ({type(e).__name__})")
 
 
+LOGIN_METHOD_QUESTION = (
+    "How would you like to log in?\n"
+    "  1) Log in with your browser\n"
+    "  2) Paste an access token\n"
+    "Choose [1/2] (default 1): "
+)
+
+
+def _ask_method() -> str:
+    """``"web"`` or ``"token"``, asked on the terminal as ``hf auth login`` does."""
+    from . import _login
+
+    while True:
+        try:
+            answer = input(LOGIN_METHOD_QUESTION).strip().lower()
+        except EOFError:
+            raise _login.LoginError("login cancelled (no answer)") from None
+        if answer in ("", "1", "b", "browser", "web"):
+            return "web"
+        if answer in ("2", "p", "paste", "token"):
+            return "token"
+        print("Please answer 1 or 2.")
+
+
 def _cmd_login(ns) -> int:
     from . import _login, settings
 
     add_to_git = ns.add_to_git_credential
+    web = ns.web
+    token = None
     if ns.token_stdin:
         line = sys.stdin.readline(64 * 1024) if sys.stdin is not None else ""
         token = settings.clean_token(line)
@@ -121,19 +151,25 @@ def _cmd_login(ns) -> int:
             return fail("login: no token on standard input", 2)
     elif ns.token is not None:
         token = ns.token
+    elif web:
+        pass
     elif not output.stdin_is_tty():
         return fail(
-            "login: no terminal to prompt for a token; pipe it in: "
-            "git-credential-hf login --token-stdin < FILE",
+            "login: no terminal to prompt; log in with your browser: git-credential-hf login "
+            "--web, or pipe a token in: git-credential-hf login --token-stdin < FILE",
             2,
         )
     else:
         try:
-            token = _login.prompt_token()
-            if not add_to_git:
-                add_to_git = _login.ask_yes_no(_login.GIT_QUESTION)
+            web = _ask_method() == "web"
+            if not web:
+                token = _login.prompt_token()
+                if not add_to_git:
+                    add_to_git = _login.ask_yes_no(_login.GIT_QUESTION)
         except _login.LoginError as e:
             return fail(f"login: {e}")
+    if web:
+        return _web_login(add_to_git, ns.write_permission)
     try:
         result = _login.login_with_token(token, add_to_git, ns.write_permission)
     except _login.LoginError as e:
@@ -143,20 +179,119 @@ def _cmd_login(ns) -> int:
     return 0
 
 
+def _web_login(add_to_git: bool, write_permission: bool) -> int:
+    """``login --web``: the URL and the code, dots while waiting, then the outcome; the git
+    question comes after the approval (only on a terminal, and unless already answered)."""
+    from . import _login
+
+    try:
+        device = _login.DeviceLogin(False, write_permission)
+        print()
+        for line in device.lines():
+            print(f"    {line}")
+        print()
+        print("Waiting for authorization", end="", flush=True)
+        try:
+            result = device.finish(on_pending=lambda: print(".", end="", flush=True))
+        finally:
+            print()
+        if not add_to_git and output.stdin_is_tty():
+            add_to_git = _login.ask_yes_no(_login.GIT_QUESTION)
+    except _login.LoginError as e:
+        return fail(f"login failed: {e}")
+    if add_to_git:
+        result.git, result.git_error = _login.configure_git()
+    for line in result.lines():
+        print(line)
+    return 0
+
+
 def _cmd_logout(ns) -> int:
     from . import _login
 
     try:
-        _login.logout()
+        _login.logout(token_name=ns.token_name)
     except _login.LoginError as e:
         return fail(str(e))
+    return 0
+
+
+def _cmd_list(ns) -> int:
+    import time
+
+    from . import manage, settings
+
+    try:
+        rows = manage.list_tokens(check=not ns.offline)
+    except manage.ManageError as e:
+        return fail(f"list: {e}")
+    if not rows:
+        print(f"No stored tokens in {settings.stored_tokens_path()}.")
+    now = time.time()
+    table = [(" ", "name", "token", "account", "role", "expires")]
+    for r in rows:
+        expires = ""
+        if r["expires_at"] is not None:
+            stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(r["expires_at"]))
+            expires = stamp + (" (expired)" if r["expires_at"] <= now else "")
+        table.append(("*" if r["active"] else "", r["name"], r["token"], r["account"] or "?",
+                      r["role"] or "?", expires))
+    if rows:
+        widths = [max(len(str(row[i])) for row in table) for i in range(len(table[0]))]
+        for row in table:
+            print("  ".join(str(v).ljust(w) for v, w in zip(row, widths)).rstrip())
+    env = settings.env_token()
+    if env:
+        print(f"Note: {env[1]} is set and is the active token, whatever is stored.")
+    elif rows and not any(r["active"] for r in rows):
+        print("Note: no stored token is active; `git-credential-hf switch NAME` picks one.")
+    return 0
+
+
+def _cmd_switch(ns) -> int:
+    from . import manage
+
+    try:
+        done = manage.switch(ns.name, add_to_git_credential=ns.add_to_git_credential)
+    except manage.ManageError as e:
+        return fail(f"switch: {e}")
+    who = f" ({done['account']})" if done["account"] else ""
+    print(f"The active token is now {done['name']!r}: {done['token']}{who}.")
+    for line in done["git"]:
+        print(line)
+    if done["overridden_by"]:
+        print(f"Note: {done['overridden_by']} is set and overrides it, for git and "
+              "huggingface_hub alike.")
+    return 0
+
+
+def _cmd_preflight(ns) -> int:
+    from . import manage
+
+    try:
+        r = manage.check_access(ns.repo, ns.repo_type, username=ns.username)
+    except manage.ManageError as e:
+        return fail(f"status: {e}")
+    src = r["source"]
+    origin = src[len("stored:"):] if src.startswith("stored:") else _origin(src)
+    print(f"token:    {r['token']} (from {origin})")
+    print(f"account:  {r['account'] or '?'} (token role: {r['role'] or '?'})")
+    print(f"repo:     {ns.repo_type} {ns.repo}")
+    print(f"why:      {r['reason']}")
+    if r["auth_check"]:
+        print(f"hub:      {r['auth_check']}")
+    verdict = {True: "can push", False: "cannot push", None: "cannot tell whether it can push"}
+    line = f"{verdict[r['can_write']]} to {ns.repo}"
+    if r["can_write"] is False:
+        return fail(line)
+    print(f"ok:       {line}" if r["can_write"] else f"unknown:  {line}")
     return 0
 
 
 def _cmd_whoami(ns) -> int:
     from . import _login, hub, settings, tokens
 
-    token, source = tokens.active_token()
+    token, source = _login.active_token()  # a due browser login is refreshed first
     try:
         info = _login.whoami(token or None)
     except _login.LoginError as e:
@@ -168,6 +303,11 @@ def _cmd_whoami(ns) -> int:
     print(f"endpoint: {settings.endpoint()}")
     role = hub.token_role(info)
     print(f"token: {output.mask(token)} from {_origin(source)} (permission: {role})")
+    found = tokens.oauth_section(token) if token and source == "file" else None
+    if found:
+        expiry = _login.describe_expiry(tokens.expires_at(found[1]), "refresh_token" in found[1])
+        if expiry:
+            print(f"expiry: {expiry}")
     return 0
 
 
@@ -211,6 +351,16 @@ def status_report(config=None) -> StatusReport:
     token, source = tokens.active_token()
     if token:
         report.add("token", f"{output.mask(token)} (from {_origin(source)})")
+        found = tokens.oauth_section(token) if source == "file" else None
+        if found:
+            from ._login import describe_expiry
+
+            has_refresh = "refresh_token" in found[1]
+            expiry = describe_expiry(tokens.expires_at(found[1]), has_refresh)
+            if expiry:
+                report.add("expiry", expiry)
+            report.add("refresh", "refresh token present: renewed automatically when less "
+                       "than 24 h remain" if has_refresh else "no refresh token")
     else:
         where = settings.token_path()
         report.add("token", f"none (no HF_TOKEN, HUGGING_FACE_HUB_TOKEN or {where})")
@@ -238,6 +388,8 @@ def render_status(report: StatusReport) -> int:
 
 
 def _cmd_status(ns) -> int:
+    if ns.repo:
+        return _cmd_preflight(ns)
     return render_status(status_report())
 
 
@@ -274,12 +426,28 @@ def _git_status(report: StatusReport, url: str, primary: bool, config=None) -> N
 SUBCOMMANDS += [
     ("login", "check a token with the Hub and save it",
      "Check a token with the Hub and save it where huggingface_hub reads it. "
-     "Without --token/--token-stdin, prompt on the terminal (hidden input).",
+     "--web logs in with your browser instead (the login then renews itself). Without "
+     "--token/--token-stdin/--web, ask on the terminal: browser, or paste a token (hidden "
+     "input).",
      _LOGIN_OPTIONS, _cmd_login),
     ("logout", "remove the saved token; make git helpers forget Hub credentials",
-     "Remove the active token and its stored_tokens entry, and ask every "
-     "git credential helper to forget Hub credentials.",
-     [], _cmd_logout),
+     "Remove the active token and its stored_tokens entry (or, with --token-name, that one "
+     "named token, and the active token only if it was that one), and ask every git credential "
+     "helper to forget Hub credentials.",
+     [(("--token-name",), {"metavar": "NAME", "help": "remove only the token stored as NAME"})],
+     _cmd_logout),
+    ("list", "the stored tokens: name, masked token, account, role, expiry, active",
+     "List the tokens in stored_tokens (also those huggingface_hub saved). Tokens whose "
+     "account is not known yet are checked with the Hub (whoami) unless --offline.",
+     [(("--offline",), {"action": "store_true", "help": "no Hub calls; accounts as last seen"})],
+     _cmd_list),
+    ("switch", "make a stored token the active one",
+     "Make the token stored as NAME the active token, as `hf auth switch` does. An unknown "
+     "NAME changes nothing (exit 1).",
+     [(("name",), {"metavar": "NAME"}),
+      (("--add-to-git-credential",),
+       {"action": "store_true", "help": "also run `setup`, so git asks this helper for Hub URLs"})],
+     _cmd_switch),
     ("whoami", "show the account of the active token",
      "Ask the Hub who the active token belongs to. Exit 1 when not logged in, "
      "when the token is invalid or when the Hub cannot be reached.",
@@ -291,7 +459,14 @@ SUBCOMMANDS += [
      [(("--unset",), {"action": "store_true", "help": "remove exactly what setup wrote"})],
      _cmd_setup),
     ("status", "where the token comes from, and whether git will use it",
-     "Show the active token (masked) and its source, the endpoint, and the "
-     "helpers git runs for it. Exit 1 when git would not authenticate. Offline.",
-     [], _cmd_status),
+     "Show the active token (masked) and its source, the endpoint, and the helpers git runs "
+     "for it. Exit 1 when git would not authenticate. Offline, unless --repo asks whether the "
+     "token can push there (role, fine-grained scopes, the Hub's auth-check); then exit 1 when "
+     "it cannot.",
+     [(("--repo",), {"metavar": "NS/NAME", "help": "pre-flight: can the token push to this repo?"}),
+      (("--type",), {"dest": "repo_type", "choices": ("model", "dataset", "space"),
+                     "default": "model", "help": "repository type for --repo (default: model)"}),
+      (("--username",), {"metavar": "NAME",
+                         "help": "for --repo: the token git would use for this URL username"})],
+     _cmd_status),
 ]

@@ -1,8 +1,12 @@
 """git's ``get`` / ``store`` / ``erase`` decisions, over a ``Context`` of what they depend on.
 
-``get`` is on the hot path of every git network operation: it reads stdin, the environment and at
-most one small file, imports nothing beyond this package's light modules, never touches the
-network and never writes to stderr. ``store`` and ``erase`` may call the Hub (``hub`` is imported
+``get`` is on the hot path of every git network operation: it reads stdin, the environment, the
+token file and (for OAuth expiry) ``stored_tokens`` (plus the account map when git sends a
+username that is a known account), ``stat``s the retry guard's file, and imports nothing beyond
+this package's light modules. It touches the network in two cases only, both bounded (15 s): an
+OAuth login whose token is due for refresh, and OIDC in CI (``HF_OIDC_RESOURCE``). It writes to
+stderr only for those (a dead login, a failed exchange) and when the retry guard stops git
+(``quit=1``): one line each. ``store`` and ``erase`` may call the Hub (``hub`` is imported
 lazily) and report problems in one line on stderr.
 """
 
@@ -10,7 +14,7 @@ from __future__ import annotations
 
 import sys
 
-from . import output, protocol, settings, tokens, urls
+from . import guard, output, protocol, settings, tokens, urls
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds at start-up; annotations only
@@ -19,6 +23,62 @@ if TYPE_CHECKING:  # typing costs milliseconds at start-up; annotations only
 
 DEFAULT_USERNAME = "hf_user"
 OPERATIONS = ("get", "store", "erase")
+LOGIN_AGAIN = "git-credential-hf login --web"
+
+
+def _oidc_enabled() -> bool:
+    import os  # loaded at start-up: free
+
+    return bool(os.environ.get("HF_OIDC_RESOURCE"))
+
+
+def _oidc() -> tuple[str | None, int | None, str | None] | None:
+    """OIDC in CI: ``None`` when ``HF_OIDC_RESOURCE`` is unset, else ``(token, expires_at,
+    problem)``; a failed exchange is ``(None, None, one line)``, never another token."""
+    if not _oidc_enabled():
+        return None
+    from . import oauth
+
+    try:
+        got = oauth.oidc_token(total_timeout=oauth.REFRESH_BUDGET_S)
+    except (oauth.OIDCError, settings.EndpointError) as e:
+        return None, None, f"OIDC token exchange failed, no token served: {e}"
+    if got is None:
+        return None
+    answer, _minted = got
+    return answer.access_token, answer.expires_at, None
+
+
+def _fresh(token: str) -> tuple[str, int | None, str | None]:
+    """The token file's ``token`` made current: ``(token to serve, expires_at, problem)``.
+    A token without OAuth fields costs a small file read and no parsing; one due for refresh
+    is refreshed as huggingface_hub does (``oauth.refresh_if_due``)."""
+    found = tokens.oauth_section(token)
+    if found is None:
+        return token, None, None
+    fields = found[1]
+    expires = tokens.expires_at(fields)
+    if "refresh_token" not in fields or not tokens.refresh_due(expires):
+        return token, expires, None
+    from . import oauth
+
+    done = oauth.refresh_if_due(token)
+    if done.state == oauth.DEAD:
+        return done.token, done.expires_at, (
+            "your Hugging Face login has expired and cannot be renewed (refresh token "
+            f"refused); log in again with: {LOGIN_AGAIN}"
+        )
+    return done.token, done.expires_at, None  # a transient failure serves the old token
+
+
+def _renew(token: str) -> Any:
+    """``erase``: refresh a rejected OAuth token now; ``None`` when it has no refresh token."""
+    found = tokens.oauth_section(token)
+    if found is None or "refresh_token" not in found[1]:
+        return None
+    from . import oauth
+
+    return oauth.refresh_if_due(token, force=True)
 
 
 def _whoami(token: str) -> dict[str, Any]:
@@ -36,10 +96,24 @@ class Context:
     - ``saved_token()``: the token file's token, or ``None``;
     - ``whoami(token)``: the Hub's answer, or a ``hub.HubError``;
     - ``save(token, name)``: make it active and named; returns warnings (``TokenStoreError``);
-    - ``delete(token)``: remove it if it is the saved one (``TokenStoreError``).
+    - ``delete(token)``: remove it if it is the saved one (``TokenStoreError``);
+    - ``oidc()``: ``None`` without ``HF_OIDC_RESOURCE``, else ``(token, expires_at, problem)``;
+    - ``oidc_enabled()``: whether ``HF_OIDC_RESOURCE`` is set (``store`` then saves nothing);
+    - ``fresh(token)``: the saved token made current (refreshed when due): ``(token,
+      expires_at, problem)``;
+    - ``renew(token)``: refresh a token the Hub rejected: an ``oauth.Refresh``, or ``None``
+      when it has no refresh token;
+    - ``select(username)``: ``(token, source)`` of the account ``username`` names, or ``None``
+      (``accounts.select``: the account map and ``stored_tokens``, no network);
+    - ``delete_named(name, token)``: remove that ``stored_tokens`` entry if it still holds
+      ``token`` (``TokenStoreError``);
+    - ``learn(token, info)``: record the token's account (``accounts.learn``);
+    - ``guard``: the retry guard (``check``, ``record``, ``clear``, ``message``): the ``guard``
+      module.
     """
 
-    __slots__ = ("delete", "env_token", "save", "saved_token", "served", "whoami")
+    __slots__ = ("delete", "delete_named", "env_token", "fresh", "guard", "learn", "oidc",
+                 "oidc_enabled", "renew", "save", "saved_token", "select", "served", "whoami")
 
     def __init__(
         self,
@@ -49,6 +123,14 @@ class Context:
         whoami: Callable[[str], dict[str, Any]] | None = None,
         save: Callable[[str, str | None], list[str]] | None = None,
         delete: Callable[[str], object] | None = None,
+        oidc: Callable[[], tuple[str | None, int | None, str | None] | None] | None = None,
+        oidc_enabled: Callable[[], bool] | None = None,
+        fresh: Callable[[str], tuple[str, int | None, str | None]] | None = None,
+        renew: Callable[[str], Any] | None = None,
+        select: Callable[[str], tuple[str, str] | None] | None = None,
+        delete_named: Callable[[str, str], object] | None = None,
+        learn: Callable[[str, dict[str, Any]], None] | None = None,
+        guard_module: Any = None,
     ) -> None:
         # Looked up at call time, so a long-lived process sees the current modules' functions.
         self.served = served or (lambda: settings.served_hosts())
@@ -57,6 +139,14 @@ class Context:
         self.whoami = whoami or _whoami
         self.save = save or (lambda token, name: tokens.save_token(token, name))
         self.delete = delete or (lambda token: tokens.delete_token(token))
+        self.oidc = oidc or _oidc
+        self.oidc_enabled = oidc_enabled or _oidc_enabled
+        self.fresh = fresh or _fresh
+        self.renew = renew or _renew
+        self.select = select or _select
+        self.delete_named = delete_named or _delete_named
+        self.learn = learn or _learn
+        self.guard = guard_module or guard
 
     def serves(self, cred: protocol.Credential) -> bool:
         if not cred.protocol or not cred.host:
@@ -67,16 +157,72 @@ class Context:
         from_env = self.env_token()
         return from_env[0] if from_env else self.saved_token()
 
+    def pick(self, cred: protocol.Credential) -> tuple[str | None, str]:
+        """The token for this request and its source (a variable name, ``"file"`` or
+        ``"stored:<name>"``): the account the username names, when it is one we know with a
+        saved token, else the active token."""
+        if cred.username and cred.username != DEFAULT_USERNAME:
+            picked = self.select(cred.username)
+            if picked:
+                return picked
+        from_env = self.env_token()
+        return from_env if from_env else (self.saved_token(), "file")
 
-def get(cred: protocol.Credential, ctx: Context | None = None) -> list[tuple[str, str]]:
-    """What to answer: ``[("username", …), ("password", token)]`` or nothing."""
+
+def _select(username: str) -> tuple[str, str] | None:
+    from . import accounts  # loaded only when git sends a username
+
+    return accounts.select(username)
+
+
+def _learn(token: str, info: dict[str, Any]) -> None:
+    from . import accounts
+
+    accounts.learn(token, info)
+
+
+def _delete_named(name: str, token: str) -> None:
+    if tokens.stored_tokens().get(name) == token:
+        tokens.delete_named(name)
+
+
+def get(
+    cred: protocol.Credential, ctx: Context | None = None, problems: list[str] | None = None
+) -> list[tuple[str, str]]:
+    """What to answer: ``[("username", …), ("password", token)]`` (plus
+    ``("password_expiry_utc", …)`` when the token's expiry is known), ``[("quit", "1")]`` (the
+    retry guard) or nothing. Precedence: OIDC (``HF_OIDC_RESOURCE``), then the account the
+    request's username names (when it is one with a saved token), then huggingface_hub's
+    ``get_token()`` order: the environment, the token file. One-line problems (a dead login, a
+    failed OIDC exchange, the guard's stop) go to ``problems``."""
     ctx = ctx or Context()
     if not ctx.serves(cred):
         return []  # a non-Hub host costs no file read
-    token = ctx.active_token()
+    oidc = ctx.oidc()
+    if oidc is not None:
+        token, expires, problem = oidc
+        source = "HF_OIDC_RESOURCE"
+    else:
+        picked, source = ctx.pick(cred)
+        if not picked:
+            return []
+        if source in settings.TOKEN_ENV_VARS:
+            token, expires, problem = picked, None, None
+        else:
+            token, expires, problem = ctx.fresh(picked)
+    if problem and problems is not None:
+        problems.append(problem)
     if not token:
         return []
-    return [("username", cred.username or DEFAULT_USERNAME), ("password", token)]
+    refused = ctx.guard.check(token)
+    if refused:
+        if problems is not None:
+            problems.append(ctx.guard.message(output.mask(token), source, *refused))
+        return [("quit", "1")]
+    answer = [("username", cred.username or DEFAULT_USERNAME), ("password", token)]
+    if expires is not None:
+        answer.append(("password_expiry_utc", str(expires)))
+    return answer
 
 
 def store(cred: protocol.Credential, ctx: Context | None = None) -> str | None:
@@ -84,11 +230,15 @@ def store(cred: protocol.Credential, ctx: Context | None = None) -> str | None:
     ctx = ctx or Context()
     if not ctx.serves(cred) or not cred.password:
         return None
-    if ctx.env_token():
-        return None  # the environment decides; the cache is not ours to change then
+    ctx.guard.clear(cred.password)  # it worked: forget its refusals (one stat when none)
+    if ctx.env_token() or ctx.oidc_enabled():
+        return None  # the environment decides (an OIDC token is never written to the cache)
     password = cred.password
     if password == ctx.saved_token():
         return None  # the common case: git confirms the token we gave it
+    picked = ctx.select(cred.username) if cred.username else None
+    if picked and picked[0] == password:
+        return None  # the named token the username selected: already saved
     from . import hub
 
     try:
@@ -101,36 +251,85 @@ def store(cred: protocol.Credential, ctx: Context | None = None) -> str | None:
         warnings = ctx.save(password, hub.token_name(info))
     except tokens.TokenStoreError as e:
         return f"not saving the credential: {e}"
+    ctx.learn(password, info)
     return "; ".join(warnings) or None
 
 
 def erase(cred: protocol.Credential, ctx: Context | None = None) -> str | None:
-    """git says the token failed. Remove it only when the Hub confirms it is invalid."""
+    """git says the token failed. Remove it only when the Hub confirms it is invalid; when it
+    is kept, count the refusal for the retry guard (``guard``)."""
     ctx = ctx or Context()
     if not ctx.serves(cred) or not cred.password:
         return None
-    saved = ctx.saved_token()
-    if cred.password != saved:
-        return None  # never erase a credential whose password differs (or an env token)
+    token, source = ctx.pick(cred)
+    if not token or cred.password != token:
+        return None  # never erase a credential we would not serve
+    if source in settings.TOKEN_ENV_VARS:
+        ctx.guard.record(token)  # not ours to remove; no network
+        return None
+    named = source[len("stored:"):] if source.startswith("stored:") else None
     from . import hub
 
-    shown = output.mask(saved)
+    shown = output.mask(token)
     try:
-        ctx.whoami(saved)
+        info = ctx.whoami(token)
     except hub.InvalidTokenError:
+        renewed = ctx.renew(token)  # a browser login is renewed, never destroyed
+        if renewed is not None and renewed.state != "fresh":
+            return _renewed(ctx, token, renewed, named)
         try:
-            ctx.delete(saved)
+            if named is None:
+                ctx.delete(token)
+            else:
+                ctx.delete_named(named, token)
         except tokens.TokenStoreError as e:
             return f"the Hub rejected the saved token {shown} but {e}"
+        from . import accounts
+
+        accounts.prune()
         return (
             f"the Hub rejected the saved token {shown}; it was removed. "
             "Log in again with: git-credential-hf login"
         )
     except hub.HubError as e:
+        ctx.guard.record(token, "could not verify it")
         return f"kept the saved token {shown}: could not verify it ({e})"
+    ctx.learn(token, info)
+    from . import permissions
+
+    where = permissions.repo_from_path(cred.path)
+    _ok, why = permissions.explain(info, where[1] if where else None)
+    ctx.guard.record(token, f"valid, {hub.token_role(info)} token")
     return (
-        f"the token {shown} is still valid, so it was kept; the failure is likely a "
-        "missing permission (e.g. a read token pushing, or no access to this repository)"
+        f"the token {shown} ({info.get('name')}) is still valid, so it was kept; "
+        f"the failure is likely a missing permission: {why}"
+    )
+
+
+def _renewed(ctx: Context, saved: str, renewed: Any, named: str | None = None) -> str:
+    """``erase``'s line for a rejected OAuth token, after trying to refresh it."""
+    shown = output.mask(saved)
+    if renewed.state in ("refreshed", "adopted"):
+        return (
+            f"the Hub rejected the token {shown}; the login was renewed "
+            f"({output.mask(renewed.token)}): run the git command again"
+        )
+    if renewed.state == "dead":
+        try:
+            if named is None:
+                ctx.delete(saved)
+            else:
+                ctx.delete_named(named, saved)
+        except tokens.TokenStoreError as e:
+            return f"the login {shown} has expired and cannot be renewed, but {e}"
+        return (
+            f"the login {shown} has expired and cannot be renewed (refresh token refused); it "
+            f"was removed. Log in again with: {LOGIN_AGAIN}"
+        )
+    ctx.guard.record(saved, "could not renew the login")
+    return (
+        f"kept the login {shown}: the Hub rejected the token and it could not be renewed now "
+        f"({renewed.problem or renewed.state})"
     )
 
 
@@ -147,8 +346,11 @@ def run(
         output.error(f"ignoring malformed input: {e}", stderr)
         return 1  # store/erase exit 1 whenever they report a problem
     if operation == "get":
-        stdout.write(protocol.format_pairs(get(cred, ctx)))
+        problems: list[str] = []
+        stdout.write(protocol.format_pairs(get(cred, ctx, problems)))
         stdout.flush()
+        for problem in problems:
+            output.error(problem, stderr)
         return 0
     if ctx is None:
         try:

@@ -1,13 +1,15 @@
-"""The Hub client: ``GET {endpoint}/api/whoami-v2``, and what its answer means.
+"""The Hub client: ``GET {endpoint}/api/whoami-v2``, what its answer means, and the HTTP transport
+every Hub call (``oauth`` included) goes through.
 
-``requests`` is imported here only, when the Hub is called. Every error message names the
-endpoint and the failure, never the token. Redirects are not followed: the Authorization header
-must not travel anywhere the user did not configure.
+``requests`` is imported here only, when the Hub is called. A token travels only through the
+``auth=`` hook (``BearerAuth``), so ``~/.netrc`` and URL userinfo cannot replace it. Every
+error message names the endpoint and the failure, never the token. Redirects are not followed:
+the Authorization header must not travel anywhere the user did not configure.
 """
 
 from __future__ import annotations
 
-from . import settings, tokens
+from . import output, settings
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -59,7 +61,7 @@ def whoami(token: str, endpoint: str | None = None) -> dict[str, Any]:
     base = (endpoint or settings.endpoint()).rstrip("/")
     status, body, headers = _get(f"{base}/api/whoami-v2", token, base)
     if status == 401:
-        raise InvalidTokenError(f"{base} rejected the token {tokens.mask(token)} (401)")
+        raise InvalidTokenError(f"{base} rejected the token {output.mask(token)} (401)")
     if status == 429:
         retry = _retry_after(headers.get("Retry-After"))
         hint = f"; retry in {retry:g} s" if retry is not None else ""
@@ -80,25 +82,77 @@ def whoami(token: str, endpoint: str | None = None) -> dict[str, Any]:
 
 
 def _get(url: str, token: str, base: str) -> tuple[int, bytes, dict[str, str]]:
-    """``_fetch`` within ``TOTAL_TIMEOUT_S`` of wall-clock time. Socket timeouts bound each read,
-    not the answer: a server trickling a byte at a time keeps a read alive for ever. So the
-    request runs in a daemon thread, abandoned (its connection closed) at the deadline."""
+    """whoami's GET, on the shared transport."""
+    return request("GET", url, base=base, token=token)
+
+
+class BearerAuth:
+    """``requests``' auth hook (an ``AuthBase``: a callable on the prepared request) that sets
+    ``Authorization: Bearer <token>``. Passed as ``auth=``, it runs after everything else that
+    could set that header, and an explicit ``auth`` stops requests from reading ``~/.netrc``:
+    neither a netrc entry for the Hub's host nor userinfo in the URL can replace the token."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def __call__(self, r: Any) -> Any:
+        r.headers["Authorization"] = f"Bearer {self._token}"
+        return r
+
+    def __repr__(self) -> str:  # never the token, whatever prints this object
+        return f"BearerAuth({output.mask(self._token)})"
+
+
+class NoAuth:
+    """``auth=`` for calls that carry no credential (the OAuth endpoints): no netrc or URL
+    userinfo is sent either."""
+
+    def __call__(self, r: Any) -> Any:
+        r.headers.pop("Authorization", None)
+        return r
+
+
+def request(
+    method: str,
+    url: str,
+    *,
+    base: str | None = None,
+    token: str | None = None,
+    data: dict[str, str] | None = None,
+    json_body: dict[str, str] | None = None,
+    params: dict[str, str] | None = None,
+    total_timeout: float | None = None,
+) -> tuple[int, bytes, dict[str, str]]:
+    """One HTTP request to the Hub (or the CI's token service): ``(status, body, headers)``.
+
+    The token, when given, travels only through ``BearerAuth``; ``data`` is sent
+    form-encoded, ``json_body`` as JSON. Redirects are not followed. The whole exchange, body
+    included, ends within ``total_timeout`` (default ``TOTAL_TIMEOUT_S``) of wall-clock time:
+    socket timeouts bound each read, not the answer, and a server trickling a byte at a time
+    keeps a read alive for ever. So the request runs in a daemon thread, abandoned (its
+    connection shut down) at the deadline. Failures raise ``HubUnavailableError`` naming
+    ``base`` (default: the URL without its query), never the token."""
     import threading
 
+    if base is None:
+        base = url.split("?", 1)[0]
+    limit = TOTAL_TIMEOUT_S if total_timeout is None else total_timeout
     outcome: dict[str, Any] = {}
+    call = {"method": method, "url": url, "token": token, "data": data, "json": json_body,
+            "params": params, "read_timeout": min(READ_TIMEOUT_S, limit)}
 
     def work() -> None:
         try:
-            outcome["value"] = _fetch(url, token, base, outcome)
+            outcome["value"] = _fetch(call, base, outcome)
         except BaseException as e:  # handed over to the caller's thread
             outcome["error"] = e
 
-    worker = threading.Thread(target=work, name="git-credential-hf-whoami", daemon=True)
+    worker = threading.Thread(target=work, name="git-credential-hf-http", daemon=True)
     worker.start()
-    worker.join(TOTAL_TIMEOUT_S)
+    worker.join(limit)
     if worker.is_alive():
         _abort(outcome.get("response"))
-        raise HubUnavailableError(f"{base} is too slow (no answer within {TOTAL_TIMEOUT_S:g} s)")
+        raise HubUnavailableError(f"{base} is too slow (no answer within {limit:g} s)")
     if "error" in outcome:
         raise outcome["error"]
     return outcome["value"]
@@ -118,16 +172,21 @@ def _abort(response: Any) -> None:
             pass  # already closed: nothing to wake
 
 
-def _fetch(
-    url: str, token: str, base: str, outcome: dict[str, Any]
-) -> tuple[int, bytes, dict[str, str]]:
+def _fetch(call: dict[str, Any], base: str, outcome: dict[str, Any]
+           ) -> tuple[int, bytes, dict[str, str]]:
     import requests
 
+    token = call["token"]
     try:
-        with requests.get(
-            url,
-            headers={"Authorization": f"Bearer {token}", "User-Agent": "git-credential-hf"},
-            timeout=(CONNECT_TIMEOUT_S, READ_TIMEOUT_S),
+        with requests.request(
+            call["method"],
+            call["url"],
+            auth=BearerAuth(token) if token is not None else NoAuth(),
+            headers={"User-Agent": "git-credential-hf", "Accept": "application/json"},
+            data=call["data"],
+            json=call["json"],
+            params=call["params"],
+            timeout=(min(CONNECT_TIMEOUT_S, call["read_timeout"]), call["read_timeout"]),
             allow_redirects=False,
             stream=True,
         ) as resp:
@@ -180,3 +239,13 @@ def can_write(info: dict[str, Any]) -> bool:
     if "repo.write" in (grained.get("global") or []):
         return True
     return any("repo.write" in (s.get("permissions") or []) for s in grained.get("scoped") or [])
+
+
+def get_status(url: str, token: str) -> int:
+    """The HTTP status of an authenticated ``GET url`` (same transport and limits as whoami;
+    ``url`` must be on the endpoint). Raises ``HubError`` subclasses when there is no answer."""
+    if not token or not all("!" <= c <= "~" for c in token):
+        raise MalformedTokenError("not a well-formed token (printable ASCII only, no spaces)")
+    base = settings.endpoint()
+    status, _body, _headers = _get(url, token, base)
+    return status

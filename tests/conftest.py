@@ -14,10 +14,18 @@ UNSET = (
     "HF_ENDPOINT",
     "XDG_CACHE_HOME",
     "XDG_CONFIG_HOME",
+    "XDG_STATE_HOME",
     "GIT_ASKPASS",
     "SSH_ASKPASS",
     "GIT_DIR",
     "GIT_WORK_TREE",
+    # OAuth / OIDC: a CI runner (GitHub Actions) sets some of these for real
+    "HF_OIDC_RESOURCE",
+    "HF_OIDC_ID_TOKEN",
+    "GITHUB_ACTIONS",
+    "ACTIONS_ID_TOKEN_REQUEST_URL",
+    "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+    "HF_DEVICE_CODE_OAUTH_CLIENT_ID",
 )
 
 

@@ -32,15 +32,20 @@ ROOT = Path(__file__).resolve().parents[1]
 LOCAL_HUB_SCRIPT = ROOT / "scripts" / "local_hub.py"
 
 
-def load_local_hub() -> ModuleType:
-    """``scripts/local_hub.py`` as the module ``local_hub``, imported once, by path."""
-    if "local_hub" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("local_hub", LOCAL_HUB_SCRIPT)
+def load_script(name: str) -> ModuleType:
+    """``scripts/<name>.py`` (not a package) as the module ``name``, imported once, by path."""
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
         assert spec and spec.loader
         module = importlib.util.module_from_spec(spec)
-        sys.modules["local_hub"] = module  # dataclasses need the module registered
+        sys.modules[name] = module  # dataclasses need the module registered
         spec.loader.exec_module(module)
-    return sys.modules["local_hub"]
+    return sys.modules[name]
+
+
+def load_local_hub() -> ModuleType:
+    """``scripts/local_hub.py`` as the module ``local_hub``: the one way to import it."""
+    return load_script("local_hub")
 
 
 @contextmanager

@@ -198,6 +198,8 @@ def test_login_prompts_on_a_terminal_with_hidden_input(hub, ours):
     os.close(slave)
     seen = bytearray()
     try:
+        _read_until(master, b"Choose [1/2] (default 1): ", seen)  # browser or paste, as hf
+        os.write(master, b"2\n")
         _read_until(master, b"input will not be visible): ", seen)
         os.write(master, WRITE.encode() + b"\n")
         _read_until(master, b"Add token as git credential? (Y/n) ", seen)

@@ -40,7 +40,7 @@ def shown(monkeypatch) -> list:
 
 
 def parts(widget):
-    intro, token, add_to_git, button, outcome = widget.children
+    intro, token, add_to_git, button, outcome = widget.children[:5]  # then the browser button
     return intro, token, add_to_git, button, outcome
 
 

@@ -32,7 +32,10 @@ def leftovers(folder: Path) -> list[str]:
     [
         (b"hf_abc\n", "hf_abc"),
         (b"  hf_abc \r\n", "hf_abc"),
-        (b"hf_a\r\nbc", "hf_abc"),  # huggingface_hub drops CR/LF anywhere
+        (b"hf_a\r\nbc", None),  # two lines: two tokens, not one (huggingface_hub joins them)
+        (b"hf_abc\nhf_def\n", None),
+        (b"\xef\xbb\xbfhf_abc\n", "hf_abc"),  # a UTF-8 BOM is stripped like whitespace
+        (b"  \xef\xbb\xbf hf_abc", "hf_abc"),
         (b"", None),
         (b"\n \n", None),
     ],
@@ -128,7 +131,8 @@ def test_stored_tokens_keeps_other_sections_and_keys() -> None:
     assert config.get("ci", "refresh_token") == "r1"
     assert config.get("ci", "Expires_At") == "123"
     assert config.get("laptop", "hf_token") == TOKEN
-    assert config.get("laptop", "extra") == "keep me"
+    # saving a name with another token replaces that section whole (as huggingface_hub does)
+    assert not config.has_option("laptop", "extra")
 
 
 @pytest.mark.parametrize("corrupt", [
@@ -148,12 +152,16 @@ def test_unparsable_stored_tokens_is_never_rewritten(corrupt: bytes) -> None:
     assert (hf_home() / "stored_tokens").read_bytes() == corrupt
 
 
-@pytest.mark.parametrize("name", ["", "a]b", "x\ny", " padded", "tab\there"])
-def test_unusable_names_skip_only_the_named_copy(name: str) -> None:
-    warnings = tokens.save_token(TOKEN, name)
-    assert len(warnings) == 1
-    assert tokens.read_token_file() == TOKEN
-    assert not (hf_home() / "stored_tokens").exists()
+@pytest.mark.parametrize(
+    "name", ["", "a]b", "x]", "x\ny", "x\ry", " padded", "tab\there", "DEFAULT", "l\u2028s"]
+)
+def test_unusable_names_write_nothing(name: str) -> None:
+    tokens.save_token(OTHER, "old")
+    before = (hf_home() / "stored_tokens").read_bytes()
+    with pytest.raises(tokens.UnusableNameError):
+        tokens.save_token(TOKEN, name)
+    assert tokens.read_token_file() == OTHER
+    assert (hf_home() / "stored_tokens").read_bytes() == before
 
 
 @pytest.mark.parametrize("bad", ["hf_a b", "hf_a\nb", " hf_ab", "hf_a\0b", ""])

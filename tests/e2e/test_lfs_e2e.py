@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
+from support import load_script
 
 from git_credential_hf import tokens
 
@@ -241,7 +242,7 @@ def test_hf_co_alias_serves_lfs(alias_git, local_hub, hub_token, tmp_path):
 def test_refused_token_retry_storm_is_measurable(tmp_path):
     """scripts/lfs_retry_storm.py, bounded to 3 s: it counts the batch requests git-lfs makes
     with a refused HF_TOKEN (issue 10's before/after number) and never outlives its bound."""
-    import lfs_retry_storm  # scripts/ is on sys.path (tests/conftest.py)
+    lfs_retry_storm = load_script("lfs_retry_storm")
 
     start = time.monotonic()
     result = lfs_retry_storm.measure(3.0, workdir=str(tmp_path / "storm"))

@@ -1,0 +1,333 @@
+"""oauth.py against a scripted transport: refresh grant, device flow, token exchange, GitHub
+Actions id-token minting. (End-to-end runs against scripts/local_hub.py live in tests/e2e.)"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from git_credential_hf import hub, oauth
+
+ACCESS = "hf_oauth_" + "a" * 30
+ROTATED = "hf_oauth_refresh_" + "n" * 30
+REFRESH = "hf_oauth_refresh_" + "o" * 30
+
+
+class Script:
+    """Stands in for ``hub.request``: answers from a list, records every call."""
+
+    def __init__(self, *answers: object) -> None:
+        self.answers = list(answers)
+        self.calls: list[dict] = []
+
+    def __call__(self, method, url, *, base=None, token=None, data=None, json_body=None,
+                 params=None, total_timeout=None):
+        self.calls.append({"method": method, "url": url, "token": token, "data": data,
+                           "json": json_body, "params": params, "timeout": total_timeout})
+        answer = self.answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        status, body = answer
+        return status, body if isinstance(body, bytes) else json.dumps(body).encode(), {}
+
+
+@pytest.fixture
+def script(monkeypatch):
+    def install(*answers):
+        s = Script(*answers)
+        monkeypatch.setattr(hub, "request", s)
+        return s
+    return install
+
+
+def test_refresh_with_rotation(script, monkeypatch) -> None:
+    monkeypatch.setenv("HF_ENDPOINT", "http://hub.test")
+    s = script((200, {"access_token": ACCESS, "refresh_token": ROTATED, "expires_in": 2592000}))
+    got = oauth.refresh(REFRESH, total_timeout=5)
+    assert (got.access_token, got.refresh_token, got.expires_in) == (ACCESS, ROTATED, 2592000)
+    call = s.calls[0]
+    assert (call["method"], call["url"], call["token"], call["json"]) == (
+        "POST", "http://hub.test/oauth/token", None, None)
+    assert call["data"] == {"grant_type": "refresh_token", "refresh_token": REFRESH,
+                            "client_id": oauth.DEFAULT_CLIENT_ID}
+    assert call["timeout"] == 5
+    assert REFRESH not in repr(got) and ACCESS not in repr(got)
+
+
+def test_refresh_without_rotation_and_client_id_override(script, monkeypatch) -> None:
+    monkeypatch.setenv("HF_DEVICE_CODE_OAUTH_CLIENT_ID", "my-client")
+    s = script((200, {"access_token": ACCESS}))
+    got = oauth.refresh(REFRESH)
+    assert (got.refresh_token, got.expires_in, got.expires_at) == (None, None, None)
+    assert s.calls[0]["data"]["client_id"] == "my-client"
+
+
+def test_refresh_invalid_grant_is_an_oauth_error(script) -> None:
+    script((400, {"error": "invalid_grant", "error_description": "revoked"}))
+    with pytest.raises(oauth.OAuthError) as info:
+        oauth.refresh(REFRESH)
+    assert info.value.code == "invalid_grant" and REFRESH not in str(info.value)
+
+
+@pytest.mark.parametrize("answer", [
+    (503, {"error": "invalid_grant"}),  # a 5xx is never a verdict
+    (200, b"<html>proxy</html>"),
+    (200, {"access_token": "has space"}),
+    hub.HubUnavailableError("cannot reach"),
+])
+def test_refresh_transient_failures(script, answer) -> None:
+    script(answer)
+    with pytest.raises(hub.HubUnavailableError):
+        oauth.refresh(REFRESH)
+
+
+def test_is_due() -> None:
+    now = 1_000_000
+    assert oauth.is_due(now + 86400, now) and oauth.is_due(now - 1, now)
+    assert not oauth.is_due(now + 86401, now) and not oauth.is_due(None, now)
+
+
+DEVICE = {"device_code": "dev-secret", "user_code": "ABCD-EFGH",
+          "verification_uri": "http://hub.test/device"}
+
+
+def _flow(script, *polls, device=None):
+    s = script((200, device or DEVICE), *polls)
+    code = oauth.request_device_code("http://hub.test")
+    sleeps: list[float] = []
+    clock = [0.0]
+
+    def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        clock[0] += seconds
+
+    pending: list[int] = []
+    try:
+        got = oauth.poll_device_token(code, "http://hub.test", sleep=sleep,
+                                      clock=lambda: clock[0], on_pending=lambda: pending.append(1))
+    except Exception as e:
+        got = e
+    return s, code, got, sleeps, pending
+
+
+def test_device_flow_defaults_pending_and_slow_down(script) -> None:
+    s, code, got, sleeps, pending = _flow(
+        script,
+        (400, {"error": "authorization_pending"}),
+        (400, {"error": "slow_down"}),
+        (400, {"error": "authorization_pending"}),
+        (200, {"access_token": ACCESS, "refresh_token": ROTATED, "expires_in": 100}),
+    )
+    assert (code.interval, code.expires_in) == (5, 900)
+    assert code.verification_uri_complete == DEVICE["verification_uri"]
+    assert sleeps == [5, 10, 10] and len(pending) == 2
+    assert got.access_token == ACCESS and got.refresh_token == ROTATED
+    assert s.calls[0]["data"] == {"client_id": oauth.DEFAULT_CLIENT_ID}
+    assert s.calls[1]["data"] == {"grant_type": oauth.DEVICE_GRANT, "device_code": "dev-secret",
+                                  "client_id": oauth.DEFAULT_CLIENT_ID}
+    assert "dev-secret" not in repr(code)
+
+
+def test_device_flow_transient_answers_keep_polling(script) -> None:
+    _s, _code, got, sleeps, _ = _flow(
+        script,
+        (502, b"bad gateway"),
+        (200, b"not json"),
+        hub.HubUnavailableError("timed out"),
+        (200, {"unrelated": True}),
+        (200, {"access_token": ACCESS}),
+        device={**DEVICE, "interval": 2},
+    )
+    assert got.access_token == ACCESS and sleeps == [2, 2, 2, 2]
+
+
+@pytest.mark.parametrize(("error", "code"), [("expired_token", "expired_token"),
+                                             ("access_denied", "access_denied"),
+                                             ("invalid_client", "invalid_client")])
+def test_device_flow_final_errors(script, error, code) -> None:
+    _s, _c, got, _sleeps, _ = _flow(script, (400, {"error": error}))
+    assert isinstance(got, oauth.OAuthError) and got.code == code
+
+
+def test_device_flow_ends_when_the_code_expires(script) -> None:
+    answers = [(400, {"error": "authorization_pending"})] * 10
+    _s, _c, got, sleeps, _ = _flow(script, *answers, device={**DEVICE, "expires_in": 12,
+                                                            "interval": 5})
+    assert isinstance(got, oauth.OAuthError) and got.code == "expired_token"
+    assert sum(sleeps) >= 12 and len(sleeps) == 3
+
+
+def test_device_code_request_failure(script) -> None:
+    script((503, b"down"))
+    with pytest.raises(hub.HubUnavailableError):
+        oauth.request_device_code("http://hub.test")
+    script((200, {"user_code": "X"}))
+    with pytest.raises(hub.HubUnavailableError, match="device_code"):
+        oauth.request_device_code("http://hub.test")
+
+
+def test_oidc_needs_the_resource(monkeypatch) -> None:
+    assert oauth.oidc_token() is None
+    monkeypatch.setenv("HF_OIDC_RESOURCE", "alice/model")
+    with pytest.raises(oauth.OIDCError, match="no OIDC id token"):
+        oauth.oidc_token()
+
+
+def test_oidc_exchange_with_a_given_id_token(script, monkeypatch) -> None:
+    monkeypatch.setenv("HF_ENDPOINT", "http://hub.test")
+    monkeypatch.setenv("HF_OIDC_RESOURCE", "alice/model")
+    monkeypatch.setenv("HF_OIDC_ID_TOKEN", "eyJ.id.token")
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")  # the given id token wins
+    s = script((200, {"access_token": ACCESS, "expires_in": 3600, "token_type": "bearer"}))
+    got, minted = oauth.oidc_token()
+    assert (got.access_token, got.expires_in, minted) == (ACCESS, 3600, False)
+    assert len(s.calls) == 1
+    assert s.calls[0]["json"] == {
+        "grant_type": "urn:ietf:params:oauth:grant-type:token-exchange",
+        "subject_token_type": "urn:ietf:params:oauth:token-type:id_token",
+        "subject_token": "eyJ.id.token", "resource": "alice/model"}
+
+
+def test_oidc_mints_from_github_actions(script, monkeypatch) -> None:
+    monkeypatch.setenv("HF_ENDPOINT", "http://hub.test")
+    monkeypatch.setenv("HF_OIDC_RESOURCE", "alice/model")
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("ACTIONS_ID_TOKEN_REQUEST_URL", "http://gh.test/token?api-version=2.0")
+    monkeypatch.setenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "gh-request-token")
+    s = script((200, {"value": "eyJ.minted"}), (200, {"access_token": ACCESS, "expires_in": 60}))
+    got, minted = oauth.oidc_token()
+    assert minted and got.access_token == ACCESS
+    mint = s.calls[0]
+    assert (mint["method"], mint["url"], mint["token"], mint["params"]) == (
+        "GET", "http://gh.test/token?api-version=2.0", "gh-request-token",
+        {"audience": "http://hub.test"})
+    assert s.calls[1]["json"]["subject_token"] == "eyJ.minted"
+
+
+@pytest.mark.parametrize("answer", [(400, {"error": "invalid_request"}), (500, b"x"),
+                                    (200, {"token_type": "bearer"})])
+def test_oidc_exchange_failures_are_oidc_errors(script, monkeypatch, answer) -> None:
+    monkeypatch.setenv("HF_OIDC_RESOURCE", "alice/model")
+    monkeypatch.setenv("HF_OIDC_ID_TOKEN", "eyJ.id.token")
+    script(answer)
+    with pytest.raises(oauth.OIDCError) as info:
+        oauth.oidc_token()
+    assert "eyJ.id.token" not in str(info.value)
+
+
+def test_github_minting_needs_its_variables(monkeypatch) -> None:
+    monkeypatch.setenv("HF_OIDC_RESOURCE", "alice/model")
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    with pytest.raises(oauth.OIDCError, match="id-token: write"):
+        oauth.oidc_token()
+
+
+# --- refresh_if_due over the real token cache -------------------------------------------------
+
+from git_credential_hf import tokens  # noqa: E402
+
+OLD = "hf_oauth_" + "o" * 30
+NEW = "hf_oauth_" + "n" * 30
+
+
+def _login(expires_at: int, refresh: str | None = REFRESH) -> None:
+    tokens.save_token("hf_" + "p" * 34, "plain", activate=False)
+    if refresh is None:
+        tokens.save_token(OLD, "oauth-alice", expires_at=expires_at)
+    else:
+        tokens.save_token(OLD, "oauth-alice", refresh_token=refresh, expires_at=expires_at)
+
+
+def test_not_due_makes_no_call(script) -> None:
+    import time
+
+    _login(int(time.time()) + 2 * 86400)
+    s = script()
+    got = oauth.refresh_if_due(OLD)
+    assert (got.state, got.token, got.has_refresh) == (oauth.FRESH, OLD, True)
+    assert s.calls == []
+
+
+def test_plain_token_is_not_oauth(script) -> None:
+    tokens.save_token(OLD, "plain")
+    assert oauth.refresh_if_due(OLD).state == oauth.NONE
+
+
+def test_due_refresh_saves_everything(script) -> None:
+    import time
+
+    _login(int(time.time()) + 3600)
+    s = script((200, {"access_token": NEW, "refresh_token": ROTATED, "expires_in": 2592000}))
+    got = oauth.refresh_if_due(OLD)
+    assert (got.state, got.token) == (oauth.REFRESHED, NEW)
+    assert s.calls[0]["data"]["refresh_token"] == REFRESH
+    assert 0 < s.calls[0]["timeout"] <= oauth.REFRESH_BUDGET_S
+    fields = tokens.stored_sections()["oauth-alice"]
+    assert fields["hf_token"] == NEW and fields["refresh_token"] == ROTATED
+    assert abs(int(fields["expires_at"]) - (time.time() + 2592000)) < 60
+    assert tokens.read_token_file() == NEW
+    assert tokens.stored_sections()["plain"] == {"hf_token": "hf_" + "p" * 34}
+
+
+def test_refresh_keeps_the_refresh_token_when_not_rotated(script) -> None:
+    _login(1)
+    script((200, {"access_token": NEW, "expires_in": 60}))
+    assert oauth.refresh_if_due(OLD).state == oauth.REFRESHED
+    assert tokens.stored_sections()["oauth-alice"]["refresh_token"] == REFRESH
+
+
+def test_a_switch_made_meanwhile_is_kept(script, monkeypatch) -> None:
+    _login(1)
+    tokens.save_token("hf_" + "s" * 34, "other")  # the user switched: the file holds another
+    script((200, {"access_token": NEW, "expires_in": 60}))
+    assert oauth.refresh_if_due(OLD).state == oauth.REFRESHED
+    assert tokens.read_token_file() == "hf_" + "s" * 34
+
+
+def test_adopts_another_processs_refresh(script, monkeypatch) -> None:
+    _login(1)
+    real = tokens.stored_sections
+
+    def peer_refreshed_meanwhile():
+        tokens.save_token(NEW, "oauth-alice", refresh_token=ROTATED, expires_at=2_000_000_000)
+        monkeypatch.setattr(tokens, "stored_sections", real)
+        return real()
+
+    monkeypatch.setattr(tokens, "stored_sections", peer_refreshed_meanwhile)
+    s = script()
+    got = oauth.refresh_if_due(OLD)
+    assert (got.state, got.token, got.expires_at) == (oauth.ADOPTED, NEW, 2_000_000_000)
+    assert s.calls == []
+
+
+def test_invalid_grant_is_dead_and_keeps_everything(script) -> None:
+    _login(1)
+    before = tokens.stored_sections()
+    script((400, {"error": "invalid_grant"}))
+    got = oauth.refresh_if_due(OLD)
+    assert (got.state, got.token) == (oauth.DEAD, OLD)
+    assert tokens.stored_sections() == before and tokens.read_token_file() == OLD
+
+
+def test_network_failure_serves_the_old_token(script) -> None:
+    _login(1)
+    script(hub.HubUnavailableError("cannot reach"))
+    got = oauth.refresh_if_due(OLD)
+    assert (got.state, got.token) == (oauth.TRANSIENT, OLD)
+
+
+def test_force_refreshes_a_token_not_yet_due(script) -> None:
+    import time
+
+    _login(int(time.time()) + 20 * 86400)
+    script((200, {"access_token": NEW, "expires_in": 60}))
+    assert oauth.refresh_if_due(OLD, force=True).state == oauth.REFRESHED
+
+
+def test_no_refresh_token_never_calls(script) -> None:
+    _login(1, refresh=None)
+    s = script()
+    got = oauth.refresh_if_due(OLD, force=True)
+    assert (got.state, got.has_refresh, got.expires_at) == (oauth.FRESH, False, 1)
+    assert s.calls == []

@@ -1,0 +1,267 @@
+"""The token cache as huggingface_hub 2.x keeps it: OAuth fields, whole-section replacement,
+forget/switch/delete-named, both writer locks 0600, cheap reads for `get`."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from git_credential_hf import settings, tokens
+
+TOKEN = "hf_" + "a" * 30 + "WXYZ"
+OTHER = "hf_" + "b" * 30 + "QRST"
+THIRD = "hf_" + "c" * 30 + "LMNO"
+REFRESH = "hf_oauth_refresh_" + "r" * 20
+
+
+def home() -> Path:
+    return Path(settings.hf_home())
+
+
+def stored() -> Path:
+    return home() / "stored_tokens"
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def hf_sections() -> dict[str, dict[str, str]]:
+    """What huggingface_hub 2.x itself reads from the file."""
+    from huggingface_hub import constants
+    from huggingface_hub.utils import _auth
+
+    constants.HF_STORED_TOKENS_PATH = str(stored())
+    return _auth._read_stored_tokens_full()
+
+
+def test_oauth_save_is_read_by_huggingface_hub_exactly() -> None:
+    tokens.save_token(TOKEN, "oauth-alice", refresh_token=REFRESH, expires_at=1_900_000_000)
+    assert hf_sections() == {
+        "oauth-alice": {"hf_token": TOKEN, "refresh_token": REFRESH, "expires_at": "1900000000"}
+    }
+    assert tokens.stored_sections() == hf_sections()
+    assert tokens.read_token_file() == TOKEN
+    assert tokens.section_for_token(TOKEN) == ("oauth-alice", hf_sections()["oauth-alice"])
+    assert tokens.section_for_token(OTHER) is None
+
+
+def test_we_read_everything_huggingface_hub_writes() -> None:
+    from huggingface_hub import constants
+    from huggingface_hub.utils import _auth
+
+    home().mkdir(parents=True)
+    constants.HF_STORED_TOKENS_PATH = str(stored())
+    _auth._save_token(TOKEN, "web", refresh_token=REFRESH, expires_at=123)
+    _auth._save_token(OTHER, "pässe ☃ [x")  # arbitrary Unicode display names
+    assert tokens.stored_sections() == _auth._read_stored_tokens_full()
+    assert tokens.oauth_section(TOKEN) == ("web", _auth._read_stored_tokens_full()["web"])
+    assert tokens.oauth_section(OTHER) is None
+
+
+def test_every_other_field_and_section_survives_our_writes() -> None:
+    home().mkdir(parents=True)
+    original = (
+        "[DEFAULT]\nshared = 1\n\n"
+        "[web]\nhf_token = " + OTHER + "\nrefresh_token = r%1\nexpires_at = 77\nfuture_field = x\n\n"
+        "[ci]\nhf_token = " + THIRD + "\nNote = kept as written\n"
+    )
+    stored().write_text(original)
+    before = tokens.stored_sections()
+    tokens.save_token(TOKEN, "laptop")
+    tokens.switch("ci")
+    tokens.save_token(TOKEN, "laptop", activate=False)
+    tokens.forget_active(THIRD)
+    after = tokens.stored_sections()
+    assert {k: after[k] for k in ("web", "ci")} == {k: before[k] for k in ("web", "ci")}
+    text = stored().read_text()
+    assert "[DEFAULT]" in text and "Note = kept as written" in text and "r%1" in text
+    assert after["laptop"] == {"hf_token": TOKEN, "shared": "1"}
+    assert hf_sections() == after  # huggingface_hub still parses it
+
+
+def test_same_name_another_token_replaces_the_section_whole() -> None:
+    tokens.save_token(TOKEN, "web", refresh_token=REFRESH, expires_at=100)
+    tokens.save_token(OTHER, "web")  # a re-login under that name: stale metadata dropped
+    assert tokens.stored_sections() == {"web": {"hf_token": OTHER}}
+
+
+def test_same_name_same_token_keeps_its_refresh_token() -> None:
+    tokens.save_token(TOKEN, "web", refresh_token=REFRESH, expires_at=100)
+    tokens.save_token(TOKEN, "web")  # e.g. the same token pasted again: nothing to drop
+    assert tokens.stored_sections() == {
+        "web": {"hf_token": TOKEN, "refresh_token": REFRESH, "expires_at": "100"}
+    }
+    tokens.save_token(TOKEN, "web", expires_at=200)
+    assert tokens.stored_sections()["web"]["expires_at"] == "200"
+
+
+def test_replace_false_never_overwrites_another_token() -> None:
+    tokens.save_token(OTHER, "laptop")
+    warnings = tokens.save_token(TOKEN, "laptop", replace=False, activate=False)
+    assert len(warnings) == 1 and TOKEN not in warnings[0]
+    assert tokens.stored_tokens() == {"laptop": OTHER}
+    assert tokens.read_token_file() == OTHER
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"refresh_token": "has space"},
+        {"refresh_token": ""},
+        {"expires_at": "123"},
+        {"expires_at": -1},
+        {"expires_at": True},
+    ],
+)
+def test_bad_oauth_fields_write_nothing(kwargs: dict) -> None:
+    tokens.save_token(OTHER, "old")
+    before = stored().read_bytes()
+    with pytest.raises(tokens.TokenStoreError):
+        tokens.save_token(TOKEN, "web", **kwargs)
+    assert stored().read_bytes() == before and tokens.read_token_file() == OTHER
+
+
+def test_oauth_save_with_unparsable_stored_tokens_writes_nothing() -> None:
+    home().mkdir(parents=True)
+    stored().write_bytes(b"garbage\n")
+    with pytest.raises(tokens.TokenStoreError, match="stored_tokens"):
+        tokens.save_token(TOKEN, "web", refresh_token=REFRESH, expires_at=5)
+    assert tokens.read_token_file() is None and stored().read_bytes() == b"garbage\n"
+
+
+def test_case_duplicates_huggingface_hub_cannot_parse_are_left_alone() -> None:
+    home().mkdir(parents=True)
+    stored().write_text("[a]\nhf_token = x\nHF_TOKEN = y\n")
+    assert hf_sections() == {}  # huggingface_hub gives up on it
+    with pytest.raises(tokens.TokenStoreError):
+        tokens.stored_sections()
+    assert tokens.save_token(TOKEN, "b") != []  # plain token: saved, named copy skipped
+    assert stored().read_text() == "[a]\nhf_token = x\nHF_TOKEN = y\n"
+
+
+def test_forget_active_keeps_the_named_copy() -> None:
+    tokens.save_token(TOKEN, "laptop", refresh_token=REFRESH, expires_at=9)
+    assert tokens.forget_active(OTHER) is False
+    assert tokens.forget_active(TOKEN) is True
+    assert tokens.read_token_file() is None
+    assert tokens.stored_tokens() == {"laptop": TOKEN}
+    assert tokens.switch("laptop") == TOKEN and tokens.read_token_file() == TOKEN
+
+
+def test_switch_unknown_name_changes_nothing() -> None:
+    tokens.save_token(TOKEN, "laptop")
+    before = stored().read_bytes()
+    with pytest.raises(tokens.TokenStoreError, match="no token named"):
+        tokens.switch("nope")
+    assert tokens.read_token_file() == TOKEN and stored().read_bytes() == before
+
+
+def test_delete_named_removes_the_token_file_only_when_it_held_it() -> None:
+    tokens.save_token(OTHER, "ci")
+    tokens.save_token(TOKEN, "laptop")
+    assert tokens.delete_named("ci") == (True, False)
+    assert tokens.read_token_file() == TOKEN
+    assert tokens.delete_named("ci") == (False, False)
+    assert tokens.delete_named("laptop") == (True, True)
+    assert tokens.read_token_file() is None and tokens.stored_tokens() == {}
+
+
+def test_replace_active_respects_a_switch_made_meanwhile() -> None:
+    tokens.save_token(TOKEN, "a")
+    assert tokens.replace_active(TOKEN, OTHER) is True and tokens.read_token_file() == OTHER
+    assert tokens.replace_active(TOKEN, THIRD) is False and tokens.read_token_file() == OTHER
+
+
+@pytest.mark.parametrize("umask", [0o000, 0o022])
+def test_both_lock_files_are_0600(umask: int) -> None:
+    old = os.umask(umask)
+    try:
+        tokens.save_token(TOKEN, "laptop")
+    finally:
+        os.umask(old)
+    assert mode(home() / ".token.lock") == 0o600
+    assert mode(home() / "stored_tokens.lock") == 0o600
+
+
+def test_a_group_readable_lock_file_of_ours_is_brought_back_to_0600() -> None:
+    home().mkdir(parents=True)
+    (home() / "stored_tokens.lock").touch()
+    (home() / "stored_tokens.lock").chmod(0o664)  # as huggingface_hub's WeakFileLock makes it
+    tokens.save_token(TOKEN, "laptop")
+    assert mode(home() / "stored_tokens.lock") == 0o600
+
+
+def test_writers_hold_huggingface_hubs_lock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """While another process holds `<stored_tokens>.lock` (as huggingface_hub's refresh does),
+    our writers wait for it."""
+    import multiprocessing
+
+    from filelock import FileLock
+
+    home().mkdir(parents=True)
+    monkeypatch.setattr(tokens, "LOCK_TIMEOUT_S", 0.3)
+    ctx = multiprocessing.get_context("fork")
+    ready, release = ctx.Event(), ctx.Event()
+
+    def hold() -> None:
+        with FileLock(str(stored()) + ".lock"):
+            ready.set()
+            release.wait(10)
+
+    proc = ctx.Process(target=hold)
+    proc.start()
+    try:
+        assert ready.wait(10)
+        with pytest.raises(tokens.TokenStoreError, match="locked"):
+            tokens.save_token(TOKEN, "laptop")
+        assert tokens.read_token_file() is None
+    finally:
+        release.set()
+        proc.join(10)
+    tokens.save_token(TOKEN, "laptop")
+
+
+def test_locked_is_reentrant() -> None:
+    with tokens.locked():
+        tokens.save_token(TOKEN, "laptop")
+        with tokens.locked():
+            assert tokens.switch("laptop") == TOKEN
+    tokens.save_token(OTHER, "x")  # released: a new writer gets in
+
+
+PROBE = r"""
+import json, sys
+before = set(sys.modules)
+from git_credential_hf import tokens
+token = tokens.read_token_file()
+found = tokens.oauth_section(token)
+print(json.dumps({"found": found, "configparser": "configparser" in set(sys.modules) - before}))
+"""
+
+
+def _probe() -> dict:
+    done = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True,
+                          timeout=60, check=True)
+    return json.loads(done.stdout)
+
+
+def test_plain_cache_read_needs_no_configparser() -> None:
+    for i in range(20):
+        tokens.save_token(f"hf_{i:02d}" + "x" * 30, f"name-{i}")
+    tokens.save_token(TOKEN, "laptop")
+    assert _probe() == {"found": None, "configparser": False}
+
+
+def test_oauth_cache_read_finds_the_section() -> None:
+    tokens.save_token(OTHER, "other")
+    tokens.save_token(TOKEN, "web", refresh_token=REFRESH, expires_at=42)
+    report = _probe()
+    assert report["found"] == ["web", {"hf_token": TOKEN, "refresh_token": REFRESH,
+                                       "expires_at": "42"}]
