@@ -1,8 +1,10 @@
 """notebook_login as a person uses it: a real JupyterLab server on 127.0.0.1, the notebook opened
 in headless Chromium (Debian's /usr/bin/chromium, driven by Playwright: never `playwright install`),
 a cell that calls ``notebook_login()``, a token typed into the password field, the git option
-ticked, Login clicked. Then: the token file, the git setup (git itself authenticates with the
-helper), what the page shows (the outcome, never the token) and a screenshot in test-artifacts/.
+ticked, Login clicked; then "Log in with your browser" clicked, the link it shows opened in a new
+tab on the local Hub, the code checked there and Authorize clicked. Then: the token file, the git
+setup (git itself authenticates with the helper), what the page shows (the outcome, the link and
+the code, never a token) and screenshots in test-artifacts/.
 
 Everything runs in a throwaway HOME with its own Jupyter and IPython folders; the kernel inherits
 that environment, with HF_ENDPOINT pointing at the local Hub. Needs the ``browser-test`` extra and
@@ -37,6 +39,8 @@ CHROMIUM_FLAGS = [
 ]
 ARTIFACTS = REPO_ROOT / "test-artifacts"
 SCREENSHOT = ARTIFACTS / "notebook_login.png"
+TOKEN_SCREENSHOT = ARTIFACTS / "notebook_login-token.png"
+DEVICE_SCREENSHOT = ARTIFACTS / "notebook_login-device-code.png"
 FAILED_SCREENSHOT = ARTIFACTS / "notebook_login-failed.png"
 WAIT_MS = 30_000  # any single step in the page (JupyterLab's first load is the slowest)
 
@@ -179,12 +183,40 @@ def test_notebook_login_in_jupyterlab_in_chromium(jupyter, local_hub, git_env, h
             outcome = page.locator(".widget-html", has_text="Login successful")
             expect(outcome).to_be_visible()
             expect(password).to_have_value("")
-            page.screenshot(path=str(SCREENSHOT), full_page=True)
+            page.screenshot(path=str(TOKEN_SCREENSHOT), full_page=True)
 
             shown = outcome.inner_text()
             html = page.content()
             values = page.evaluate("[...document.querySelectorAll('input, textarea')]"
                                    ".map(e => e.value).join('\\n')")
+            saved_by_token_login = (git_env.hf_home / "token").read_text().strip()
+
+            # Then the browser login (OAuth device code): the widget shows the Hub's link and a
+            # code; the person opens the link (a new tab), checks the code, clicks Authorize.
+            local_hub.device_interval = 1  # the widget polls every second, not every 5
+            web = page.get_by_role("button", name="Log in with your browser")
+            assert web.evaluate("b => b.scrollWidth <= b.clientWidth"), "its label is cut off"
+            web.click()
+            code_shown = page.locator(".hf-user-code")
+            expect(code_shown).to_have_text(re.compile(r"^[A-Z]{4}-[A-Z]{4}$"))
+            code = code_shown.inner_text()
+            link = page.locator("a[href*='/device?user_code=']")
+            assert link.get_attribute("href") == f"{local_hub.url}/device?user_code={code}"
+            expect(link).to_have_text(f"{local_hub.url}/device")
+            page.screenshot(path=str(DEVICE_SCREENSHOT), full_page=True)
+            with browser.expect_page() as opened:
+                link.click()
+            tab = opened.value
+            expect(tab.locator("form input[name='user_code']")).to_have_value(code)
+            tab.get_by_role("button", name="Authorize").click()
+            expect(tab.locator("body")).to_contain_text(re.compile(r'"approved": ?true'))
+            tab.close()
+            expect(code_shown).to_have_count(0)
+            expect(page.locator(".widget-html", has_text="Login successful: logged in as alice")
+                   ).to_have_count(1)
+            page.screenshot(path=str(SCREENSHOT), full_page=True)
+            web_html = page.content()
+
             page.keyboard.press("Control+s")  # what a person saving the notebook keeps on disk
             page.wait_for_timeout(500)
         except Exception:
@@ -195,14 +227,20 @@ def test_notebook_login_in_jupyterlab_in_chromium(jupyter, local_hub, git_env, h
         finally:
             browser.close()
     with capsys.disabled():
-        print(f"\nscreenshot: {SCREENSHOT}")
+        print(f"\nscreenshots: {SCREENSHOT} (both logins), {TOKEN_SCREENSHOT} (token login), "
+              f"{DEVICE_SCREENSHOT} (the link and the code)")
 
     assert "Token is valid (permission: write)." in shown
     pieces = {hub_token[i:i + 8] for i in range(3, len(hub_token) - 7)}  # masks show 4 at most
     for where in (html, values, shown, (tmp_path / "notebooks" / "login.ipynb").read_text()):
         assert not [p for p in pieces if p in where], "the page shows (part of) the token"
     # The token is saved where huggingface_hub reads it, and git is set up for the local Hub ...
-    assert (git_env.hf_home / "token").read_text().strip() == hub_token
+    assert saved_by_token_login == hub_token
+    # ... then replaced by the browser login's token, which the page never showed either ...
+    oauth_token = (git_env.hf_home / "token").read_text().strip()
+    assert oauth_token.startswith("hf_oauth_") and oauth_token != hub_token
+    assert not [p for p in {oauth_token[i:i + 8] for i in range(9, len(oauth_token) - 7)}
+                if p in web_html], "the page shows (part of) the browser login's token"
     helpers = git_env.run("config", "--global", "--get-all", f"credential.{local_hub.url}.helper",
                           no_helper=False).stdout.splitlines()
     assert helpers[0] == "" and helpers[-1].endswith(("hf", "git-credential-hf")), helpers
@@ -210,5 +248,5 @@ def test_notebook_login_in_jupyterlab_in_chromium(jupyter, local_hub, git_env, h
     env = {"HF_ENDPOINT": local_hub.url}
     fill = git_env.run("credential", "fill", no_helper=False, extra_env=env,
                        input=f"url={local_hub.url}/{REPO}\n\n")
-    assert f"password={hub_token}" in fill.stdout
+    assert f"password={oauth_token}" in fill.stdout
     git_env.run("ls-remote", f"{local_hub.url}/{REPO}", no_helper=False, extra_env=env)
