@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 
-from . import settings, state, tokens
+from . import files, settings, state, tokens
 
 FILE = "accounts"
 
@@ -40,20 +40,9 @@ def stored_light() -> dict[str, str]:
     Lenient on purpose: a line this reader gets wrong can only make it miss a token, never
     serve a wrong one, since a token is served only when its hash is the one recorded for the
     account."""
-    import stat
-
-    try:
-        fd = os.open(settings.stored_tokens_path(), os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except (OSError, ValueError):
+    raw = files.read_small(settings.stored_tokens_path(), tokens.MAX_STORED_FILE)
+    if raw is None:
         return {}
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return {}
-        raw = os.read(fd, 1024 * 1024)
-    except OSError:
-        return {}
-    finally:
-        os.close(fd)
     found: dict[str, str] = {}
     section = None
     for line in raw.decode("utf-8", "replace").split("\n"):
@@ -151,11 +140,11 @@ def learn(token: str, info: dict[str, Any]) -> None:
 
 def carry(old: str, new: str) -> None:
     """A refresh replaced ``old`` by ``new`` (same account): move the entry over."""
-    account = account_of(old)
-    if account:
-        row = next((r for r in _rows() if r[1] == account), None)
-        role = row[3] if row and len(row) > 3 else ""
-        learn(new, {"name": account, "type": "user", "auth": {"accessToken": {"role": role}}})
+    key = state.token_key(old)
+    row = next((r for r in _rows() if r[0] == key), None)
+    if row:
+        role = row[3] if len(row) > 3 else ""
+        learn(new, {"name": row[1], "type": "user", "auth": {"accessToken": {"role": role}}})
 
 
 def prune() -> None:

@@ -17,7 +17,7 @@ SHA-256 (never the token), and ``get`` answers ``quit=1`` once the same token wa
 
 from __future__ import annotations
 
-from . import state
+from . import settings, state
 
 FILE = "refusals"
 WINDOW_S = 10.0
@@ -118,14 +118,12 @@ def check(token: str) -> tuple[int, str] | None:
 
 def source_label(source: str) -> str:
     """How ``get``'s line names where a token comes from."""
-    if source in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"):
+    if source in settings.TOKEN_ENV_VARS:
         return source
     if source.startswith("stored:"):
         return f"the stored token {source[len('stored:'):]!r}"
     if source == "HF_OIDC_RESOURCE":
         return "the OIDC-exchanged token"
-    from . import settings
-
     return f"the token file ({settings.token_path()})"
 
 
@@ -133,7 +131,7 @@ def message(token_mask: str, source: str, count: int, reason: str) -> str:
     """``get``'s one line when it answers ``quit``."""
     label = source_label(source)
     why = f" ({reason})" if reason else ""
-    if source in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"):
+    if source in settings.TOKEN_ENV_VARS:
         fix = f"fix its access on the Hub, or set {source} to a token that can do this"
     else:
         fix = "fix its access on the Hub, or log in with a token that can do this"

@@ -196,8 +196,7 @@ def _learn(token: str, info: dict[str, Any]) -> None:
 
 
 def _delete_named(name: str, token: str) -> None:
-    if tokens.stored_tokens().get(name) == token:
-        tokens.delete_named(name)
+    tokens.delete_named(name, holding=token)
 
 
 def get(

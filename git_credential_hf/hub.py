@@ -52,9 +52,14 @@ class HubUnavailableError(HubError):
     """No usable answer: unreachable, timed out, 5xx, redirect, or not the expected JSON."""
 
 
+def well_formed(token: object) -> bool:
+    """A token that can travel in an HTTP header as it is: printable ASCII, no spaces."""
+    return isinstance(token, str) and bool(token) and all("!" <= c <= "~" for c in token)
+
+
 def whoami(token: str, endpoint: str | None = None) -> dict[str, Any]:
     """The whoami-v2 answer for ``token``, or a ``HubError`` subclass."""
-    if not token or not all("!" <= c <= "~" for c in token):
+    if not well_formed(token):
         raise MalformedTokenError("not a well-formed token (printable ASCII only, no spaces)")
     if token.startswith(ORG_TOKEN_PREFIX):
         raise OrgTokenError(ORG_TOKEN_MESSAGE)
@@ -244,7 +249,7 @@ def can_write(info: dict[str, Any]) -> bool:
 def get_status(url: str, token: str) -> int:
     """The HTTP status of an authenticated ``GET url`` (same transport and limits as whoami;
     ``url`` must be on the endpoint). Raises ``HubError`` subclasses when there is no answer."""
-    if not token or not all("!" <= c <= "~" for c in token):
+    if not well_formed(token):
         raise MalformedTokenError("not a well-formed token (printable ASCII only, no spaces)")
     base = settings.endpoint()
     status, _body, _headers = _get(url, token, base)

@@ -59,7 +59,9 @@ def login_widget(
     button.on_click(on_click)
     children = [intro, token, add_to_git, button, outcome]
     if browser is not None:
-        web = widgets.Button(description="Log in with your browser")
+        # the default width cuts the label to "Log in with your …" (seen in Chromium)
+        web = widgets.Button(description="Log in with your browser",
+                             layout=widgets.Layout(width="max-content"))
         web.worker = None
 
         def on_web(_button: widgets.Button) -> None:

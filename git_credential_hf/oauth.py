@@ -103,10 +103,6 @@ def _positive_int(value: object, default: int) -> int:
     return default
 
 
-def _well_formed(token: object) -> bool:
-    return isinstance(token, str) and bool(token) and all("!" <= c <= "~" for c in token)
-
-
 def _post(path: str, endpoint: str | None, total_timeout: float | None, *,
           form: dict[str, str] | None = None, json_body: dict[str, str] | None = None
           ) -> tuple[int, Any]:
@@ -130,12 +126,12 @@ def _token_response(status: int, data: Any, what: str, base: str) -> TokenRespon
     ``hub.HubUnavailableError`` (5xx, not JSON, nothing usable: transient)."""
     if status < 500 and isinstance(data, dict):
         access = data.get("access_token")
-        if _well_formed(access):
+        if hub.well_formed(access):
             refresh = data.get("refresh_token")
             expires_in = data.get("expires_in")
             return TokenResponse(
                 access,
-                refresh if _well_formed(refresh) else None,
+                refresh if hub.well_formed(refresh) else None,
                 _positive_int(expires_in, 0) or None,
                 time.time(),
             )
@@ -156,11 +152,6 @@ def refresh(refresh_token: str, endpoint: str | None = None,
               "client_id": client_id()},
     )
     return _token_response(status, data, "token refresh", base)
-
-
-def is_due(expires_at: int | None, now: float | None = None) -> bool:
-    """huggingface_hub's rule: refresh when less than 24 h remain (or already expired)."""
-    return tokens.refresh_due(expires_at, now)
 
 
 # --- device code (browser login) -------------------------------------------------------------
@@ -208,7 +199,7 @@ def poll_device_token(
         except hub.HubUnavailableError:
             status, data = 599, None
         if status < 500 and isinstance(data, dict):
-            if _well_formed(data.get("access_token")):
+            if hub.well_formed(data.get("access_token")):
                 return _token_response(status, data, "browser login", base)
             error = data.get("error")
             if error == AUTHORIZATION_PENDING:
@@ -255,7 +246,7 @@ def github_id_token(audience: str, total_timeout: float | None = None) -> str:
         value = json.loads(body).get("value") if status == 200 else None
     except (ValueError, AttributeError):
         value = None
-    if not _well_formed(value):
+    if not hub.well_formed(value):
         raise OIDCError(f"cannot mint a GitHub Actions id token: {base} answered HTTP {status}")
     return value
 
@@ -354,7 +345,7 @@ def refresh_if_due(token: str, *, force: bool = False, budget: float = REFRESH_B
     name, fields = found
     refresh_token = fields.get("refresh_token")
     expires = tokens.expires_at(fields)
-    if refresh_token is None or not (force or is_due(expires, now)):
+    if refresh_token is None or not (force or tokens.refresh_due(expires, now)):
         return Refresh(FRESH, token, expires, refresh_token is not None, name)
     started = time.monotonic()
     try:

@@ -5,8 +5,9 @@ token → account map, in platformdirs' ``user_state_dir("git-credential-hf")``.
   absolute path) else ``~/.local/state``, plus ``/git-credential-hf``. That rule is computed here
   without importing platformdirs (pathlib, re… cost ~20 ms, and ``get`` reads this folder);
   elsewhere platformdirs itself is asked. A test checks that both agree.
-- Files: 0600 whatever the umask, replaced atomically (temporary file in the same folder, fsync,
-  ``os.replace``), in a folder created 0700 (an existing folder's mode is the user's business).
+- Files: 0600 whatever the umask, replaced atomically by ``files.atomic_write`` (as token files
+  are: temporary file in the same folder, fsync, ``os.replace``, through a symlink the user
+  placed), in a folder created 0700 (an existing folder's mode is the user's business).
   Writers take an inter-process lock (``.lock`` in the folder; ``fcntl`` on POSIX, which costs
   nothing to import, filelock elsewhere).
 - Tokens are keyed by ``token_key(token)``, the SHA-256 hex digest: a state file never holds a
@@ -20,6 +21,8 @@ from __future__ import annotations
 
 import os
 import sys
+
+from . import files
 
 APP = "git-credential-hf"
 MAX_SIZE = 256 * 1024
@@ -81,22 +84,9 @@ def mtime(name: str) -> float | None:
 
 
 def read(name: str) -> str | None:
-    """The text of a regular state file (at most ``MAX_SIZE`` bytes), else ``None``."""
-    import stat
-
-    try:
-        fd = os.open(path(name), os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except (OSError, ValueError):
-        return None
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return None
-        raw = os.read(fd, MAX_SIZE)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-    return raw.decode("utf-8", "replace")
+    """The text of a regular state file of at most ``MAX_SIZE`` bytes, else ``None``."""
+    raw = files.read_small(path(name), MAX_SIZE)
+    return None if raw is None else raw.decode("utf-8", "replace")
 
 
 def lines(name: str) -> list[list[str]]:
@@ -118,56 +108,14 @@ def write_lines(name: str, rows: list[list[str]]) -> None:
 
 def write(name: str, text: str) -> None:
     """Atomically replace a state file with ``text`` (0600). Call under ``lock()``."""
-    import stat
-    import tempfile
-
-    folder = state_dir()
-    target = os.path.join(folder, name)
-    _ensure_dir(folder)
-    try:
-        mode = os.lstat(target).st_mode
-    except OSError:
-        mode = None
-    if mode is not None and not stat.S_ISREG(mode):
-        raise StateError(f"{target} is not a regular file; left as it is")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".tmp-{name}-", dir=folder)
-    except OSError as e:
-        raise StateError(f"cannot write in {folder}: {e.strerror or e}") from None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            os.fchmod(f.fileno(), 0o600)
-            f.write(text.encode("utf-8"))
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except OSError as e:
-        _unlink_quietly(tmp)
-        raise StateError(f"cannot write {target}: {e.strerror or e}") from None
-    except BaseException:
-        _unlink_quietly(tmp)
-        raise
+    files.atomic_write(path(name), text.encode("utf-8"), StateError)
 
 
 def remove(name: str) -> None:
-    _unlink_quietly(path(name))
-
-
-def _unlink_quietly(target: str) -> None:
     try:
-        os.unlink(target)
+        os.unlink(path(name))
     except OSError:
         pass
-
-
-def _ensure_dir(folder: str) -> None:
-    if os.path.isdir(folder):
-        return
-    try:
-        os.makedirs(folder, mode=0o700, exist_ok=True)
-        os.chmod(folder, 0o700)
-    except OSError as e:
-        raise StateError(f"cannot create {folder}: {e.strerror or e}") from None
 
 
 class lock:  # lower-case: used as `with state.lock():`
@@ -177,7 +125,7 @@ class lock:  # lower-case: used as `with state.lock():`
 
     def __enter__(self) -> lock:
         folder = state_dir()
-        _ensure_dir(folder)
+        files.ensure_dir(folder, StateError)
         lock_path = os.path.join(folder, ".lock")
         try:
             import fcntl

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import os
 
-from . import output, settings
+from . import files, output, settings
 
 LOCK_TIMEOUT_S = 10.0
 MAX_TOKEN_FILE = 64 * 1024
@@ -45,33 +45,6 @@ mask = output.mask  # kept here too: callers that hold tokens mask them
 # --- readers (lock-free, cheap) ------------------------------------------------------------
 
 
-def _read_small(path: str, limit: int) -> bytes | None:
-    """The bytes of a regular file of at most ``limit`` bytes; ``None`` otherwise.
-
-    Only a regular file counts: opening a FIFO would block git forever, and a device or a
-    directory holds no token. ``O_NONBLOCK`` makes the open return at once whatever it is."""
-    import stat  # already loaded by os: free
-
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except (OSError, ValueError):  # missing, unreadable, bad path
-        return None
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return None
-        raw = b""
-        while len(raw) <= limit:
-            chunk = os.read(fd, limit + 1 - len(raw))
-            if not chunk:
-                break
-            raw += chunk
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-    return raw if len(raw) <= limit else None
-
-
 def read_token_file() -> str | None:
     """The token saved in the token file, cleaned as huggingface_hub cleans it, or ``None``.
 
@@ -81,7 +54,7 @@ def read_token_file() -> str | None:
     path = settings.token_path()
     if not os.path.isabs(path):  # relative to git's cwd: a repository could plant one
         return None
-    raw = _read_small(path, MAX_TOKEN_FILE)
+    raw = files.read_small(path, MAX_TOKEN_FILE)
     if raw is None:
         return None
     text = raw.decode("utf-8", "replace").strip().strip("\ufeff").strip()
@@ -177,7 +150,7 @@ def oauth_section(token: str) -> tuple[str, dict[str, str]] | None:
     Cheap on a cache without OAuth sections: a small file read and a byte search, no
     configparser. (A file being rewritten by a writer that does not replace atomically may
     read torn: then the answer is ``None``, and the next git call looks again.)"""
-    raw = _read_small(settings.stored_tokens_path(), MAX_STORED_FILE)
+    raw = files.read_small(settings.stored_tokens_path(), MAX_STORED_FILE)
     if raw is None:
         return None
     lowered = raw.lower()
@@ -256,7 +229,7 @@ def _quick_sections(text: str) -> dict[str, dict[str, str]] | None:
 
 def mentioned_in_stored(token: str) -> bool:
     """Whether ``stored_tokens``' bytes hold ``token`` at all (cheap, no parsing)."""
-    raw = _read_small(settings.stored_tokens_path(), MAX_STORED_FILE)
+    raw = files.read_small(settings.stored_tokens_path(), MAX_STORED_FILE)
     return raw is not None and token.encode("utf-8", "replace") in raw
 
 
@@ -285,8 +258,7 @@ def _lock_paths() -> tuple[str, str]:
         settings.check_paths()
     except settings.PathError as e:
         raise TokenStoreError(str(e)) from None
-    real = _real(settings.token_path())
-    folder, base = os.path.split(real)
+    folder, base = os.path.split(files.real(settings.token_path()))
     return os.path.join(folder, f".{base}.lock"), settings.stored_tokens_path() + ".lock"
 
 
@@ -295,7 +267,7 @@ def _prepare_lock_file(path: str) -> None:
     can open a lock file can flock it and stall us); bring one of ours back to 0600."""
     import stat
 
-    _ensure_dir(os.path.dirname(path) or ".")
+    files.ensure_dir(os.path.dirname(path) or ".", TokenStoreError)
     flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
         fd = os.open(path, flags, 0o600)
@@ -372,108 +344,13 @@ def _release(lock) -> None:
         pass  # the lock dies with its descriptor anyway
 
 
-# --- file writing ---------------------------------------------------------------------------
+# --- file writing (``files``: atomic 0600 replace, through a symlink, temp files swept) ------
 
 
-def _real(path: str) -> str:
-    """Write through a symlink the user placed (dotfile setups), never replace the link."""
-    return os.path.realpath(path)
-
-
-def _ensure_dir(folder: str) -> None:
-    if os.path.isdir(folder):
-        return  # an existing folder's mode is the user's business
-    try:
-        os.makedirs(folder, exist_ok=True)
-        os.chmod(folder, 0o700)
-    except OSError as e:
-        raise TokenStoreError(f"cannot create {folder}: {e.strerror or e}") from None
-
-
-def _check_target(path: str) -> str:
-    """The real path a write of ``path`` would replace, its folder created; raises
-    ``TokenStoreError`` when it is something a token write must not replace."""
-    import stat
-
-    path = _real(path)
-    _ensure_dir(os.path.dirname(path))
-    try:
-        mode = os.stat(path).st_mode
-    except OSError:
-        mode = None  # absent (or unreachable: writing will say why)
-    if mode is not None and stat.S_ISDIR(mode):
-        raise TokenStoreError(f"{path} is a directory, not a token file")
-    if mode is not None and not stat.S_ISREG(mode):  # e.g. a link to /dev/null: never replaced
-        raise TokenStoreError(f"{path} is not a regular file; left as it is")
-    return path
-
-
-def _atomic_write(path: str, data: bytes) -> None:
-    import tempfile
-
-    path = _check_target(path)
-    folder = os.path.dirname(path)
-    _sweep(path)
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(path), dir=folder)
-    except OSError as e:
-        raise TokenStoreError(f"cannot write in {folder}: {e.strerror or e}") from None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            os.fchmod(f.fileno(), 0o600)
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except OSError as e:
-        _unlink(tmp)
-        raise TokenStoreError(f"cannot write {path}: {e.strerror or e}") from None
-    except BaseException:
-        _unlink(tmp)
-        raise
-    _fsync_dir(folder)
-
-
-def _temp_prefix(path: str) -> str:
-    return f".tmp-{os.path.basename(path)}-"
-
-
-def _sweep(path: str) -> None:
-    """Remove the temporary files of ``path`` that a killed writer left behind: each may hold a
-    token. Callers hold the lock, so no live writer of ``path`` owns one."""
-    folder, prefix = os.path.dirname(path), _temp_prefix(path)
-    try:
-        names = [n for n in os.listdir(folder) if n.startswith(prefix)]
-    except OSError:
-        return
-    for name in names:
-        try:
-            os.unlink(os.path.join(folder, name))
-        except OSError:
-            pass  # not ours to insist on: the write itself will report a real problem
-
-
-def _unlink(path: str) -> bool:
-    try:
-        os.unlink(path)
-        return True
-    except FileNotFoundError:
-        return False
-    except OSError as e:
-        raise TokenStoreError(f"cannot remove {path}: {e.strerror or e}") from None
-
-
-def _fsync_dir(folder: str) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+def _remove_token_file() -> None:
+    real = files.real(settings.token_path())
+    files.unlink(real, TokenStoreError)
+    files.sweep(real)  # a crashed writer's copy must not outlive the token file
 
 
 def _write_stored(path: str, config) -> None:
@@ -481,11 +358,11 @@ def _write_stored(path: str, config) -> None:
 
     buf = io.StringIO()
     config.write(buf)
-    _atomic_write(path, buf.getvalue().encode("utf-8"))
+    files.atomic_write(path, buf.getvalue().encode("utf-8"), TokenStoreError, "token file")
 
 
 def _write_token_file(token: str) -> None:
-    _atomic_write(settings.token_path(), token.encode("utf-8"))
+    files.atomic_write(settings.token_path(), token.encode("utf-8"), TokenStoreError, "token file")
 
 
 # --- validation (before anything is written) ------------------------------------------------
@@ -578,7 +455,7 @@ def save_token(
     warnings: list[str] = []
     with locked():
         if activate:  # a token file that cannot be replaced stops the save before any write
-            _check_target(settings.token_path())
+            files.check_target(settings.token_path(), TokenStoreError, "token file")
         if name is not None:
             path = settings.stored_tokens_path()
             try:
@@ -635,9 +512,7 @@ def forget_active(token: str) -> bool:
     with locked():
         if read_token_file() != token:
             return False
-        real = _real(settings.token_path())
-        _unlink(real)
-        _sweep(real)
+        _remove_token_file()
         return True
 
 
@@ -649,16 +524,14 @@ def delete_token(token: str | None = None) -> bool:
         current = read_token_file()
         if current is None or (token is not None and current != token):
             return False
-        real = _real(settings.token_path())
-        _unlink(real)
-        _sweep(real)  # a crashed writer's copy must not outlive a logout
+        _remove_token_file()
         _forget_named(current)
         return True
 
 
 def _forget_named(token: str) -> None:
     path = settings.stored_tokens_path()
-    _sweep(_real(path))  # a crashed writer's copy may hold the token being forgotten
+    files.sweep(files.real(path))  # a crashed writer's copy may hold the token being forgotten
     try:
         config = _load_stored(path)
     except TokenStoreError:
@@ -670,22 +543,23 @@ def _forget_named(token: str) -> None:
         _write_stored(path, config)
 
 
-def delete_named(name: str) -> tuple[bool, bool]:
+def delete_named(name: str, holding: str | None = None) -> tuple[bool, bool]:
     """``logout --token-name``: remove section ``name``, and the token file when it held that
-    section's token. Returns ``(section removed, token file removed)``; an unknown name changes
-    nothing. Raises ``TokenStoreError`` when ``stored_tokens`` is unparsable."""
+    section's token. Returns ``(section removed, token file removed)``; an unknown name (or,
+    with ``holding``, a section that no longer holds that token: checked under the lock)
+    changes nothing. Raises ``TokenStoreError`` when ``stored_tokens`` is unparsable."""
     with locked():
         path = settings.stored_tokens_path()
         config = _load_stored(path)
         if not config.has_section(name):
             return False, False
         token = _sections_of(config)[name].get("hf_token")
+        if holding is not None and token != holding:
+            return False, False
         config.remove_section(name)
         _write_stored(path, config)
         if token is not None and read_token_file() == token:
-            real = _real(settings.token_path())
-            _unlink(real)
-            _sweep(real)
+            _remove_token_file()
             return True, True
         return True, False
 

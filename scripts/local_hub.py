@@ -1095,13 +1095,19 @@ def make_tls_files(folder: str | os.PathLike,
                                   ("ca.key", "ca.pem", "server.key", "server.csr", "server.pem"))
     ext = folder / "san.ext"
     ext.write_text("subjectAltName=" + ",".join(f"DNS:{n}" for n in names) + "\n"
-                   "basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n")
+                   "basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n"
+                   "keyUsage=critical,digitalSignature,keyEncipherment\n"
+                   "subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid,issuer\n")
 
     def openssl(*args: str) -> None:
         subprocess.run(["openssl", *args], check=True, capture_output=True)
 
+    # keyUsage on the CA and keyids on both: Python >= 3.13 verifies with VERIFY_X509_STRICT.
     openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", ca_key, "-out", ca,
-            "-days", "2", "-subj", "/CN=local-hub test CA")
+            "-days", "2", "-subj", "/CN=local-hub test CA",
+            "-addext", "basicConstraints=critical,CA:TRUE",
+            "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+            "-addext", "subjectKeyIdentifier=hash")
     openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", csr,
             "-subj", f"/CN={names[0]}")
     openssl("x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key, "-CAcreateserial",

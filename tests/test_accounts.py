@@ -292,6 +292,14 @@ def test_a_refreshed_token_keeps_its_account(two_accounts: FakeHub) -> None:
     assert served("alice")[1] == CAROL and accounts.account_of(CAROL) == "alice"
 
 
+def test_a_refreshed_token_keeps_its_own_role_not_another_of_the_accounts(fake_hub: FakeHub) -> None:
+    fake_hub.add(ALICE2, name="alice", role="read", display="alice-ci")
+    login(ALICE2)  # alice's read token is learned first
+    login(ALICE)  # then her write token
+    accounts.carry(ALICE, CAROL)
+    assert accounts.known()[state.token_key(CAROL)] == ("alice", "write")
+
+
 def test_cli_list_shows_expiry_and_active(two_accounts: FakeHub, capsys) -> None:
     from git_credential_hf import cli
 

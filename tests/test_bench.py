@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # not run on the extra Pythons of .ci/run (pyproject: markers)
+
 BENCH = Path(__file__).resolve().parents[1] / "scripts" / "bench"
 CASES = {"get_hub", "get_other", "python_pass", "console_floor", "store_get", "hf_hub",
          "ls_helper", "ls_store", "ls_py_floor"}

@@ -12,7 +12,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "git_credential_hf"
 LAYERS = [
-    "output", "urls", "protocol", "settings", "state", "guard", "tokens", "hub", "accounts",
+    "output", "urls", "protocol", "settings", "files", "state", "guard", "tokens", "hub", "accounts",
     "permissions", "oauth", "gitconfig", "manage", "helper", "notebook", "_login", "commands", "cli",
     "__main__", "__init__",
 ]

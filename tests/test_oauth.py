@@ -82,10 +82,12 @@ def test_refresh_transient_failures(script, answer) -> None:
         oauth.refresh(REFRESH)
 
 
-def test_is_due() -> None:
+def test_refresh_due() -> None:
+    from git_credential_hf import tokens
+
     now = 1_000_000
-    assert oauth.is_due(now + 86400, now) and oauth.is_due(now - 1, now)
-    assert not oauth.is_due(now + 86401, now) and not oauth.is_due(None, now)
+    assert tokens.refresh_due(now + 86400, now) and tokens.refresh_due(now - 1, now)
+    assert not tokens.refresh_due(now + 86401, now) and not tokens.refresh_due(None, now)
 
 
 DEVICE = {"device_code": "dev-secret", "user_code": "ABCD-EFGH",

@@ -14,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
+from support import needs_hf_hub_2
 
 from git_credential_hf import settings, tokens
 
@@ -44,6 +45,7 @@ def hf_sections() -> dict[str, dict[str, str]]:
     return _auth._read_stored_tokens_full()
 
 
+@needs_hf_hub_2
 def test_oauth_save_is_read_by_huggingface_hub_exactly() -> None:
     tokens.save_token(TOKEN, "oauth-alice", refresh_token=REFRESH, expires_at=1_900_000_000)
     assert hf_sections() == {
@@ -55,6 +57,7 @@ def test_oauth_save_is_read_by_huggingface_hub_exactly() -> None:
     assert tokens.section_for_token(OTHER) is None
 
 
+@needs_hf_hub_2
 def test_we_read_everything_huggingface_hub_writes() -> None:
     from huggingface_hub import constants
     from huggingface_hub.utils import _auth
@@ -68,6 +71,7 @@ def test_we_read_everything_huggingface_hub_writes() -> None:
     assert tokens.oauth_section(OTHER) is None
 
 
+@needs_hf_hub_2
 def test_every_other_field_and_section_survives_our_writes() -> None:
     home().mkdir(parents=True)
     original = (
@@ -139,6 +143,7 @@ def test_oauth_save_with_unparsable_stored_tokens_writes_nothing() -> None:
     assert tokens.read_token_file() is None and stored().read_bytes() == b"garbage\n"
 
 
+@needs_hf_hub_2
 def test_case_duplicates_huggingface_hub_cannot_parse_are_left_alone() -> None:
     home().mkdir(parents=True)
     stored().write_text("[a]\nhf_token = x\nHF_TOKEN = y\n")
@@ -174,6 +179,17 @@ def test_delete_named_removes_the_token_file_only_when_it_held_it() -> None:
     assert tokens.delete_named("ci") == (False, False)
     assert tokens.delete_named("laptop") == (True, True)
     assert tokens.read_token_file() is None and tokens.stored_tokens() == {}
+
+
+def test_delete_named_holding_leaves_a_section_that_now_holds_another_token() -> None:
+    """erase removes a rejected named login only if the section still holds that token when
+    the lock is held: a login that replaced it meanwhile stays."""
+    tokens.save_token(TOKEN, "laptop")
+    before = stored().read_bytes()
+    assert tokens.delete_named("laptop", holding=OTHER) == (False, False)
+    assert stored().read_bytes() == before and tokens.read_token_file() == TOKEN
+    assert tokens.delete_named("laptop", holding=TOKEN) == (True, True)
+    assert tokens.stored_tokens() == {}
 
 
 def test_replace_active_respects_a_switch_made_meanwhile() -> None:

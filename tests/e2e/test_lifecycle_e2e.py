@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from support import needs_hf_hub_2
 
 from git_credential_hf import tokens
 
@@ -297,6 +298,7 @@ def _hf(code: str) -> str:
     return proc.stdout
 
 
+@needs_hf_hub_2
 def test_huggingface_hub_browser_login_then_our_refresh_then_theirs(hub, git_env, tmp_path):
     hub.device_auto_approve = 1
     _hf("from huggingface_hub._login import _device_code_login\n_device_code_login()\n")

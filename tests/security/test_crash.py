@@ -19,6 +19,10 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # not run on the extra Pythons of .ci/run (pyproject: markers)
+
 KILLS = 200  # loop writers, over LANES independent caches at once
 LANES = 2
 CLI_KILLS = 24  # real `login --token-stdin` processes

@@ -36,6 +36,8 @@ __doc__ += "".join(
     if name.startswith("EXAMPLES_")
 )
 
+pytestmark = pytest.mark.slow  # not run on the extra Pythons of .ci/run (pyproject: markers)
+
 FUZZ = settings(
     deadline=None,
     database=None,  # nothing written into the work tree

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from support import needs_hf_hub_2
 
 PROCESSES = 8  # per side
 WRITES = 5  # per process: 40 + 40 writes in all
@@ -42,6 +43,7 @@ for i in range(n):
 
 
 @pytest.mark.timeout(300)
+@needs_hf_hub_2
 def test_our_writers_and_huggingface_hubs_locked_writers_keep_every_entry(tmp_path: Path) -> None:
     from git_credential_hf import tokens
 

@@ -12,7 +12,11 @@ from __future__ import annotations
 import stat
 import threading
 
+import pytest
+
 from git_credential_hf.output import mask
+
+pytestmark = pytest.mark.slow  # not run on the extra Pythons of .ci/run (pyproject: markers)
 
 ROUNDS = 5
 PROCESSES = 32  # writers per round (store, login, logout); READERS `get` run on top
