@@ -119,10 +119,10 @@ def parse(stream: BinaryIO) -> Credential:
             raise ProtocolError("input over 1 MiB", quiet=True)
         if line.endswith(b"\n"):
             line = line[:-1]
-        if len(line) > MAX_LINE:
-            raise ProtocolError("line over 64 KiB", quiet=True)
         if line.endswith(b"\r"):
             line = line[:-1]
+        if len(line) > MAX_LINE:  # the limit is on the content: CRLF is the 2 extra bytes read
+            raise ProtocolError("line over 64 KiB", quiet=True)
         if not line:
             return cred
         if b"\0" in line:

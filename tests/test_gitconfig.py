@@ -367,3 +367,318 @@ def test_forget_reaches_helpers_hidden_behind_the_reset(tmp_path, ours):
     asked = gitconfig.forget_hub_credentials()
     assert asked == [f"store --file={store}"]
     assert store.read_text() == "https://carol:secret@example.com\n"
+
+
+# --- issue 14: tests that kill mutants (keep this block at the end of the file) ------------------
+
+
+def test_run_git_forces_terminal_prompt_off_when_the_environment_does_not(monkeypatch):
+    """The test fixture sets GIT_TERMINAL_PROMPT=0 for every test; here it is unset, so what git
+    sees comes from run_git alone (a git alias prints git's own environment)."""
+    monkeypatch.delenv("GIT_TERMINAL_PROMPT", raising=False)
+    proc = gitconfig.run_git("-c", "alias.showenv=!printenv GIT_TERMINAL_PROMPT", "showenv")
+    assert proc.stdout == "0\n"
+    assert "GIT_TERMINAL_PROMPT" not in os.environ  # the caller's environment is left alone
+
+
+def test_run_git_overrides_a_prompting_environment(monkeypatch):
+    monkeypatch.setenv("GIT_TERMINAL_PROMPT", "1")
+    monkeypatch.setenv("GCHF_PROBE", "kept")
+    proc = gitconfig.run_git("-c", "alias.showenv=!printenv GIT_TERMINAL_PROMPT GCHF_PROBE", "showenv")
+    assert proc.stdout == "0\nkept\n"
+    assert os.environ["GIT_TERMINAL_PROMPT"] == "1"
+
+
+def test_run_git_feeds_input_and_runs_in_cwd(tmp_path):
+    proc = gitconfig.run_git("-c", "alias.echo=!cat; pwd", "echo", input="from stdin\n", cwd=str(tmp_path))
+    assert proc.stdout == f"from stdin\n{tmp_path}\n"
+
+
+def test_run_git_failure_names_the_subcommand_and_git_first_stderr_line(tmp_path):
+    with pytest.raises(gitconfig.GitError) as err:
+        gitconfig.run_git("-c", "alias.fail=!echo; echo '  first  ' >&2; echo second >&2; exit 3", "fail")
+    assert str(err.value) == "`git -c` failed: first"
+    with pytest.raises(gitconfig.GitError) as err:
+        gitconfig.run_git("-c", "alias.quiet=!exit 4", "quiet")
+    assert str(err.value) == "`git -c` failed: exit code 4"
+    assert gitconfig.run_git("-c", "alias.four=!exit 4", "four", ok=(0, 4)).returncode == 4
+
+
+def test_run_git_that_cannot_start_is_one_line(tmp_path, monkeypatch):
+    fake = tmp_path / "git"
+    fake.write_text("not a script\n")
+    fake.chmod(0o644)  # on PATH but not executable: exec fails with EACCES
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(gitconfig.GitError) as err:
+        gitconfig.run_git("version")
+    assert str(err.value) == "cannot run git: Permission denied"
+
+
+def _git_runs_helper_for(pattern: str, url: str, tmp_path: Path) -> bool:
+    """Ask git itself whether `credential.<pattern>.helper` applies to `url`."""
+    log = tmp_path / "matched"
+    log.unlink(missing_ok=True)
+    global_config().write_text(f'[credential "{pattern}"]\n\thelper = !echo M >>\'{log}\'\n')
+    git("credential", "fill", input=f"url={url}\n\n", cwd=tmp_path,
+        env={**os.environ, "GIT_TERMINAL_PROMPT": "0"})
+    return log.exists()
+
+
+MATCH_CASES = [
+    # scheme, user, host, port, path: each part alone, and git's partial (scheme-less) patterns
+    ("https://hf.co", "https://hf.co/x://y", True),
+    ("hf.co", "https://hf.co", True),
+    ("hf.co", "http://hf.co/a/b", True),
+    ("hf.co/a", "https://hf.co/a", True),
+    ("hf.co/a", "https://hf.co/a/b", False),
+    ("hf.co/a/b", "https://hf.co/a/b", True),
+    ("hf.co:8443", "https://hf.co:8443", True),
+    ("hf.co:8443", "https://hf.co", False),
+    ("other.co", "https://hf.co", False),
+    ("hf.co", "https://other.co/hf.co", False),
+    ("https://hf.co", "https://alice@hf.co", True),
+    ("https://alice@hf.co", "https://alice@hf.co", True),
+    ("https://alice@hf.co", "https://bob@hf.co", False),
+    ("https://alice@hf.co", "https://hf.co", False),
+    ("https://alice:pw@hf.co", "https://alice@hf.co", True),
+    ("https://a:b:c@hf.co", "https://a@hf.co", True),
+    ("https://a:b@hf.co", "https://b@hf.co", False),
+    ("https://[::1]:8080", "https://[::1]:8080/x", True),
+    ("https://[::1]", "https://[::1]:443", True),
+    ("https://[::1]:8080", "https://[::1]:9090", False),
+    ("https://[::1]:8080", "https://[::2]:8080", False),
+    ("http://[::1]", "http://[::1]:80", True),
+    ("http://hf.co", "http://hf.co:80", True),
+    ("http://hf.co:80", "http://hf.co", True),
+    ("http://hf.co:8080", "http://hf.co", False),
+    ("ftp://hf.co", "ftp://hf.co:21", False),
+    ("ftp://hf.co:21", "ftp://hf.co:21", True),
+    ("https://h[fg].co", "https://hf.co", False),
+    ("https://h[f.co", "https://h[f.co", True),
+    ("https://*.co", "https://hf.co/x", True),
+    ("https://hf.co", "https://HF.CO", True),
+    ("https://hf.co/A", "https://hf.co/a", False),
+    ("https://hf.co:443/a", "https://hf.co/a/b", True),
+]
+
+
+@pytest.mark.parametrize(("pattern", "url", "expected"), MATCH_CASES)
+def test_url_matches_agrees_with_git_credential_fill(pattern, url, expected, tmp_path):
+    assert _git_runs_helper_for(pattern, url, tmp_path) is expected  # the table is git's truth
+    assert gitconfig.url_matches(pattern, url) is expected
+
+
+KNOWN_DISAGREEMENTS = [
+    # git matches the credential's own fields here (credential.c's match_partial_url, and
+    # credential_from_url keeps "?query" in the path); url_matches cuts queries and fills in
+    # default ports. Left as found (issue 14's closing note): strict, so a fix shows up.
+    ("https://hf.co/a", "https://hf.co/a?x"),
+    ("https://hf.co/a", "https://hf.co/a#x"),
+    ("https://hf.co/a?x", "https://hf.co/a"),
+    ("hf.co:443", "https://hf.co"),
+    ("HF.co", "https://hf.co"),
+    ("hf.co", "https://hf.co:8443"),
+    ("://hf.co", "https://hf.co"),
+    ("https://", "https://hf.co"),
+]
+
+
+@pytest.mark.xfail(strict=True, reason="url_matches differs from git here (issue 14 note)")
+@pytest.mark.parametrize(("pattern", "url"), KNOWN_DISAGREEMENTS)
+def test_url_matches_known_disagreements_with_git(pattern, url, tmp_path):
+    assert gitconfig.url_matches(pattern, url) is _git_runs_helper_for(pattern, url, tmp_path)
+
+
+@pytest.mark.parametrize(("pattern", "url"), [("https://hf.co", "https://"), ("https://hf.co", "://hf.co"),
+                                              ("https://", "https://")])
+def test_url_matches_is_false_for_a_url_without_host_or_scheme(pattern, url):
+    assert gitconfig.url_matches(pattern, url) is False
+
+
+def test_this_executable_with_an_empty_argv_looks_beside_the_interpreter(tmp_path, monkeypatch):
+    script = _fake_install(tmp_path)
+    monkeypatch.setattr(sys, "argv", [])
+    monkeypatch.setattr(sys, "executable", str(script.parent / "python"))
+    assert gitconfig.this_executable() == str(script)
+
+
+def test_this_executable_ignores_another_program_in_argv0(tmp_path, monkeypatch):
+    other = tmp_path / "pytest"
+    other.write_text("")
+    monkeypatch.setattr(sys, "argv", [str(other)])
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "nowhere" / "python"))
+    assert gitconfig.this_executable() is None
+
+
+def test_resolves_commands_directories_and_plain_files(tmp_path, monkeypatch):
+    assert gitconfig.resolves("!anything the shell runs") is True
+    assert gitconfig.resolves("  !x") is True
+    folder = tmp_path / "git-credential-hf"
+    folder.mkdir()  # executable bit set, but a directory
+    assert gitconfig.resolves(str(folder)) is False
+    plain = tmp_path / "plain"
+    plain.write_text("#!/bin/sh\n")
+    plain.chmod(0o644)
+    assert gitconfig.resolves(str(plain)) is False
+
+
+def test_unset_line_when_nothing_is_configured(ours):
+    assert gitconfig.setup(unset=True) == ["https://huggingface.co: nothing to remove",
+                                           "https://hf.co: nothing to remove"]
+
+
+def test_unset_of_setups_pair_says_exactly_what_it_removed(ours):
+    gitconfig.setup()
+    lines = gitconfig.setup(unset=True)
+    key = f"credential.{URL}.helper"
+    assert lines[0] == f"{URL}: removed {key} in {global_config()}"
+
+
+def test_unset_keeps_a_helper_placed_before_ours_without_a_reset(ours):
+    git("config", "--global", "--add", f"credential.{URL}.helper", "store")
+    git("config", "--global", "--add", f"credential.{URL}.helper", ours)
+    lines = gitconfig.setup(unset=True)
+    assert values(f"credential.{URL}.helper") == ["store"]
+    assert lines[0] == (f"{URL}: removed this helper from credential.{URL}.helper in {global_config()}; "
+                        "kept what others wrote: 'store'")
+
+
+def test_unset_keeps_every_other_value_in_order(ours):
+    for value in ("store", "", ours, "cache"):
+        git("config", "--global", "--add", f"credential.{URL}.helper", value)
+    lines = gitconfig.setup(unset=True)
+    assert values(f"credential.{URL}.helper") == ["store", "cache"]
+    assert lines[0].endswith("kept what others wrote: 'store', 'cache'")
+
+
+def test_unset_of_only_a_reset_and_ours_among_others_says_nothing_is_kept(ours):
+    for value in ("", ours, ours):
+        git("config", "--global", "--add", f"credential.{URL}.helper", value)
+    lines = gitconfig.setup(unset=True)
+    assert values(f"credential.{URL}.helper") == []
+    assert lines[0].endswith("kept what others wrote: nothing")
+
+
+def test_unset_left_alone_line_lists_every_value(ours):
+    git("config", "--global", "--add", f"credential.{URL}.helper", "store")
+    git("config", "--global", "--add", f"credential.{URL}.helper", "cache")
+    lines = gitconfig.setup(unset=True)
+    assert lines[0] == (f"{URL}: left credential.{URL}.helper in {global_config()} alone: setup did not "
+                        "write it ('store', 'cache')")
+
+
+def test_helpers_for_with_no_helper_anywhere_is_empty(tmp_path):
+    assert gitconfig.helpers_for(URL, cwd=str(tmp_path)) == []
+    assert gitconfig.other_helpers(URL, cwd=str(tmp_path)) == []
+
+
+def test_helpers_for_names_each_origin_and_keeps_odd_values(tmp_path):
+    cfg = global_config()
+    git("config", "--global", "--add", "credential.helper", "first\nsecond")
+    git("config", "--global", "--add", "credential.xhelper", "not-a-helper")
+    git("config", "--global", "--add", f"credential.{URL}.usehelper", "not-either")
+    git("config", "--global", "--add", f"credential.{URL}.helper", "scoped")
+    got = gitconfig.helpers_for(URL + "/a/b", cwd=str(tmp_path))
+    assert got == [("first\nsecond", f"file:{cfg}"), ("scoped", f"file:{cfg}")]
+
+
+def test_a_helper_key_without_a_value_is_skipped_not_the_end(tmp_path):
+    global_config().write_text("[credential]\n\thelper\n\thelper = after\n")
+    assert gitconfig.helpers_for(URL, cwd=str(tmp_path)) == [("after", f"file:{global_config()}")]
+
+
+def test_other_helpers_reads_the_repository_config_of_cwd(tmp_path):
+    repo = tmp_path / "repo"
+    git("init", "-q", str(repo))
+    git("-C", str(repo), "config", f"credential.{URL}.helper", "local-one")
+    assert gitconfig.other_helpers(URL, cwd=str(repo)) == ["local-one"]
+    assert gitconfig.other_helpers(URL, cwd=str(tmp_path)) == []
+
+
+def test_forget_asks_url_scoped_others_once_and_ours_only_once(tmp_path, monkeypatch):
+    """The second `reject` (through helpers our reset hides) must start with a reset of its own,
+    or git would run our helper, and every other one, a second time."""
+    log = tmp_path / "log"
+    ours = f"!echo ours >>'{log}'; true"
+    monkeypatch.setattr(gitconfig, "helper_command", lambda: ours)
+    monkeypatch.setattr(gitconfig, "is_hf_helper", lambda value: value == ours)
+    monkeypatch.chdir(tmp_path)  # no repository config in play
+    other = f"!echo other >>'{log}'; true"
+    git("config", "--global", f"credential.{URL}/.helper", other)  # another key: setup keeps it
+    gitconfig.setup()
+    asked = gitconfig.forget_hub_credentials()
+    assert asked == [other]
+    assert log.read_text().splitlines() == ["ours", "other", "ours"]  # huggingface.co: both; hf.co: ours
+
+
+def test_run_git_without_arguments_names_plain_git():
+    with pytest.raises(gitconfig.GitError) as err:
+        gitconfig.run_git()
+    assert str(err.value).startswith("`git` failed: ")
+
+
+def test_run_git_keeps_bytes_that_are_not_utf8():
+    proc = gitconfig.run_git("-c", "alias.bytes=!printf 'a\\377b'", "bytes")
+    assert proc.stdout == "a\udcffb"
+
+
+def test_is_hf_helper_refuses_an_unparsable_command():
+    assert gitconfig.is_hf_helper("!'/opt/git-credential-hf") is False
+
+
+def test_setup_reads_only_the_global_config(ours, tmp_path, monkeypatch):
+    """A repository's own credential entries are not what setup wrote: they neither count as
+    done nor get reported."""
+    repo = tmp_path / "repo"
+    git("init", "-q", str(repo))
+    git("-C", str(repo), "config", "--add", f"credential.{URL}.helper", "")
+    git("-C", str(repo), "config", "--add", f"credential.{URL}.helper", ours)
+    monkeypatch.chdir(repo)
+    lines = gitconfig.setup()
+    assert values(f"credential.{URL}.helper") == ["", ours]
+    assert lines[0] == f'{URL}: set credential.{URL}.helper = "" then {ours} in {global_config()}'
+
+
+def test_setup_replaced_line_lists_only_foreign_helpers(ours):
+    for value in ("", "store", "hf", "cache"):
+        git("config", "--global", "--add", f"credential.{URL}.helper", value)
+    lines = gitconfig.setup()
+    assert lines[0] == (f'{URL}: set credential.{URL}.helper = "" then {ours} in {global_config()} '
+                        "(replaced: store, cache)")
+
+
+def test_setup_configures_the_second_url_when_the_first_is_done(ours):
+    gitconfig.setup()
+    git("config", "--global", "--unset-all", "credential.https://hf.co.helper")
+    lines = gitconfig.setup()
+    assert lines[0].endswith("; nothing changed")
+    assert lines[1].startswith('https://hf.co: set credential.https://hf.co.helper = "" then')
+    assert values("credential.https://hf.co.helper") == ["", ours]
+
+
+def test_memory_config_tracks_section_headers_like_a_file(ours):
+    memory = gitconfig.MemoryConfig()
+    memory.add("credential.helper", "generic")
+    gitconfig.setup(config=memory)
+    assert memory.sections == ["credential", f"credential.{URL}", "credential.https://hf.co"]
+    memory.add(f"credential.{URL}.username", "alice")  # same section: no second header
+    assert memory.sections.count(f"credential.{URL}") == 1
+    gitconfig.setup(unset=True, config=memory)
+    assert memory.sections == ["credential", f"credential.{URL}"]  # still holds username
+    assert memory.entries == [("credential.helper", "generic"), (f"credential.{URL}.username", "alice")]
+
+
+def test_memory_config_errors_like_git(ours):
+    with pytest.raises(gitconfig.GitError) as real:
+        gitconfig.GitConfig().unset_all("credential.x.helper")
+    with pytest.raises(gitconfig.GitError) as memory:
+        gitconfig.MemoryConfig().unset_all("credential.x.helper")
+    assert str(memory.value) == str(real.value) == "`git config` failed: exit code 5"
+
+
+def test_memory_config_reads_repository_entries_last(ours):
+    memory = gitconfig.MemoryConfig()
+    memory.local.append((f"credential.{URL}.helper", "local-one"))
+    memory.add(f"credential.{URL}.helper", "global-one")
+    assert gitconfig.helpers_for(URL, config=memory) == [("global-one", "<memory>"),
+                                                         ("local-one", "<memory:local>")]

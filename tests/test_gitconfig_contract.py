@@ -98,3 +98,15 @@ def test_status_report_from_either_config(config, monkeypatch: pytest.MonkeyPatc
     report = commands.status_report(config)
     assert report.problems == ["not logged in; fix: git-credential-hf login"]
     assert ("git", f"{URL} → {OURS}") in report.lines
+
+
+# --- issue 14: tests that kill mutants (keep this block at the end of the file) ------------------
+
+
+def test_unset_drops_the_emptied_section_header(config) -> None:
+    gitconfig.setup(config=config)
+    gitconfig.setup(unset=True, config=config)
+    if isinstance(config, gitconfig.MemoryConfig):
+        assert config.sections == []
+    else:
+        assert "credential" not in open(os.environ["GIT_CONFIG_GLOBAL"]).read()

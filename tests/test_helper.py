@@ -13,7 +13,7 @@ import sysconfig
 
 import pytest
 
-from git_credential_hf import helper, hub, tokens, urls
+from git_credential_hf import helper, hub, output, tokens, urls
 
 TOKEN = "hf_" + "t" * 30 + "AAAA"
 NEW = "hf_" + "n" * 30 + "BBBB"
@@ -431,3 +431,174 @@ def test_unknown_operation(op: str, tty: bool, code: int, usage: bool) -> None:
     assert done.returncode == code and done.stdout == b""
     assert (b"usage" in done.stderr) is usage
     assert b"Traceback" not in done.stderr
+
+
+# --- issue 14: tests that kill mutants (keep this block at the end of the file) ------------------
+
+
+def assert_masked(text: str, token: str) -> None:
+    """Every line that mentions ``token`` names it by its mask only."""
+    assert text, "expected a message"
+    for line in text.splitlines():
+        assert token not in line, line
+    assert tokens.mask(token) in text, text
+
+
+@pytest.fixture
+def scripted(monkeypatch: pytest.MonkeyPatch):
+    """The real hub.whoami against a server answering with a scripted status."""
+    from scripted_hub import ScriptedHub  # tests/scripted_hub.py
+
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    with ScriptedHub() as server:
+        monkeypatch.setenv("HF_ENDPOINT", server.url)
+        yield server
+
+
+MIRROR = "protocol=http\nhost={host}\npassword={password}\n"
+
+
+def mirror_request(server, password: str) -> str:
+    return MIRROR.format(host=server.url.removeprefix("http://"), password=password)
+
+
+def test_erase_keeps_the_token_when_whoami_answers_403(scripted) -> None:
+    """403 is a permission problem, not a dead token: nothing is deleted."""
+    scripted.status = 403
+    tokens.save_token(TOKEN, "laptop")
+    code, out, err = run("erase", mirror_request(scripted, TOKEN))
+    assert (code, out) == (1, b"")
+    assert err.startswith(f"{output.PREFIX}kept the saved token hf_****AAAA: could not verify it (")
+    assert "HTTP 403" in err and err.count("\n") == 1
+    assert_masked(err, TOKEN)
+    assert tokens.read_token_file() == TOKEN and tokens.stored_tokens() == {"laptop": TOKEN}
+    assert len(scripted.requests) == 1
+
+
+def test_erase_removes_the_token_when_whoami_answers_401(scripted) -> None:
+    scripted.status = 401
+    tokens.save_token(TOKEN, "laptop")
+    code, _, err = run("erase", mirror_request(scripted, TOKEN))
+    assert code == 1 and "it is no longer the active token" in err
+    assert_masked(err, TOKEN)
+    assert tokens.read_token_file() is None
+
+
+@pytest.mark.parametrize("error", [hub.HubUnavailableError("cannot reach x"), hub.RateLimitedError("429", 1.0)])
+def test_erase_could_not_verify_line_masks_the_token(error: hub.HubError, patched_whoami: FakeHub) -> None:
+    patched_whoami.error = error
+    tokens.save_token(TOKEN)
+    code, _, err = run("erase", HUB + f"password={TOKEN}\n")
+    assert code == 1
+    assert err == f"{output.PREFIX}kept the saved token hf_****AAAA: could not verify it ({error})\n"
+    assert_masked(err, TOKEN)
+
+
+def test_erase_still_valid_line_masks_the_token(patched_whoami: FakeHub) -> None:
+    patched_whoami.add(TOKEN, role="read")
+    tokens.save_token(TOKEN)
+    code, _, err = run("erase", HUB + f"password={TOKEN}\n")
+    assert code == 1 and "hf_****AAAA" in err and "still valid" in err and err.count("\n") == 1
+    assert_masked(err, TOKEN)
+    assert patched_whoami.calls == [TOKEN]
+
+
+def test_store_refusal_lines_never_hold_the_password(patched_whoami: FakeHub, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each of store's one-line refusals, exactly, and without the password it refused."""
+    patched_whoami.add(READ, kind="org")
+    code, _, err = run("store", HUB + f"password={READ}\n")
+    assert code == 1
+    assert err == f"{output.PREFIX}not saving the credential: it belongs to a 'org', not a user\n"
+    assert READ not in err
+    code, _, err = run("store", HUB + f"password={NEW}\n")
+    assert code == 1 and err == f"{output.PREFIX}not saving the credential: rejected hf_****BBBB (401)\n"
+    patched_whoami.add(NEW)
+
+    def refuse(_token: str, _name: str | None = None, **_kw: object) -> list[str]:
+        raise tokens.TokenStoreError("cannot write /x/token: No space left on device")
+
+    monkeypatch.setattr(tokens, "save_token", refuse)
+    code, _, err = run("store", HUB + f"password={NEW}\n")
+    assert code == 1
+    assert err == f"{output.PREFIX}not saving the credential: cannot write /x/token: No space left on device\n"
+    assert NEW not in err
+
+
+def test_store_reports_named_copy_warnings_in_one_line(patched_whoami: FakeHub, monkeypatch: pytest.MonkeyPatch) -> None:
+    patched_whoami.add(NEW)
+    monkeypatch.setattr(tokens, "save_token", lambda _t, _n=None, **_kw: ["first", "second"])
+    assert run("store", HUB + f"password={NEW}\n") == (1, b"", f"{output.PREFIX}first; second\n")
+
+
+def test_store_of_a_user_token_without_warnings_is_silent(patched_whoami: FakeHub) -> None:
+    patched_whoami.add(NEW, display="box")
+    assert run("store", HUB + f"username=u\npassword={NEW}\n") == (0, b"", "")
+    assert tokens.read_token_file() == NEW and tokens.stored_tokens() == {"box": NEW}
+
+
+def test_store_and_erase_ignore_quiet_protocol_errors(patched_whoami: FakeHub) -> None:
+    tokens.save_token(TOKEN)
+    for op in ("store", "erase"):
+        assert run(op, "host=" + "a" * (2 * 64 * 1024) + "\n") == (0, b"", "")
+    assert patched_whoami.calls == [] and tokens.read_token_file() == TOKEN
+
+
+def test_malformed_store_input_line_is_exact(patched_whoami: FakeHub) -> None:
+    code, out, err = run("erase", HUB + "no-equals-sign\n")
+    assert (code, out) == (1, b"")
+    assert err == f"{output.PREFIX}ignoring malformed input: invalid credential line (no '=')\n"
+
+
+def test_a_message_with_a_newline_stays_one_line(patched_whoami: FakeHub) -> None:
+    patched_whoami.error = hub.HubUnavailableError("first\nsecond")
+    tokens.save_token(TOKEN)
+    _, _, err = run("erase", HUB + f"password={TOKEN}\n")
+    assert err.count("\n") == 1 and "first second" in err
+
+
+class Streams:
+    def __init__(self, data: bytes) -> None:
+        self.buffer = io.BytesIO(data)
+
+
+@pytest.mark.parametrize(("op", "code", "err"), [
+    ("get", 1, ""),
+    ("store", 1, f"{output.PREFIX}store failed: RuntimeError\n"),
+    ("erase", 1, f"{output.PREFIX}erase failed: RuntimeError\n"),
+])
+def test_main_turns_a_crash_into_one_line_without_the_token(op: str, code: int, err: str, patched_whoami: FakeHub,
+                                                             monkeypatch: pytest.MonkeyPatch,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    def crash(*_a: object) -> object:
+        raise RuntimeError(TOKEN)
+
+    monkeypatch.setattr(helper, "run", crash)
+    assert helper.main(op) == code
+    captured = capsys.readouterr()
+    assert (captured.out, captured.err) == ("", err)
+
+
+def test_main_runs_the_operation_on_the_process_streams(monkeypatch: pytest.MonkeyPatch) -> None:
+    tokens.save_token(TOKEN)
+    stdin, stdout = Streams((HUB + "\n").encode()), Streams(b"")
+    monkeypatch.setattr(sys, "stdin", stdin)
+    monkeypatch.setattr(sys, "stdout", stdout)
+    assert helper.main("get") == 0
+    assert stdout.buffer.getvalue() == f"username=hf_user\npassword={TOKEN}\n".encode()
+
+
+def test_erase_never_deletes_a_token_saved_while_it_asked_the_hub(patched_whoami: FakeHub,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """A login in another terminal replaces the token while erase waits for the Hub: the Hub's
+    verdict is about the old token only, so the new one stays."""
+    tokens.save_token(TOKEN)
+    real_whoami = patched_whoami.whoami
+
+    def whoami_during_a_login(token: str, endpoint: str | None = None) -> dict:
+        tokens.save_token(NEW)
+        return real_whoami(token, endpoint)
+
+    monkeypatch.setattr(hub, "whoami", whoami_during_a_login)
+    code, _, err = run("erase", HUB + f"password={TOKEN}\n")
+    assert code == 1 and "rejected" in err
+    assert tokens.read_token_file() == NEW

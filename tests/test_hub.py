@@ -101,3 +101,279 @@ def test_can_write(access: dict, writes: bool) -> None:
 def test_token_name_falls_back_to_account() -> None:
     assert hub.token_name({"name": "alice", "auth": {"accessToken": {"role": "read"}}}) == "alice"
     assert hub.token_name({"name": "alice"}) == "alice"
+
+
+# --- issue 14: tests that kill mutants (keep this block at the end of the file) ------------------
+
+
+from scripted_hub import ScriptedHub  # noqa: E402  (tests/scripted_hub.py)
+
+
+@pytest.fixture
+def scripted(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    h = ScriptedHub()
+    yield h
+    h.close()
+
+
+def user_json(size: int | None = None) -> bytes:
+    """A valid whoami answer, padded with spaces to exactly ``size`` bytes."""
+    import json
+
+    body = json.dumps({"type": "user", "name": "alice"}).encode()
+    return body if size is None else body + b" " * (size - len(body))
+
+
+def test_403_is_not_an_invalid_token(scripted) -> None:
+    """Only 401 means the token is dead; a 403 (no permission, a blocked account, a proxy) must
+    not be taken for it, or `erase` would delete a working token."""
+    scripted.status = 403
+    with pytest.raises(hub.HubError) as info:
+        hub.whoami(TOKEN, scripted.url)
+    assert type(info.value) is hub.HubUnavailableError
+    assert "HTTP 403" in str(info.value) and TOKEN not in str(info.value)
+
+
+def test_401_is_an_invalid_token_named_by_its_mask(scripted) -> None:
+    scripted.status = 401
+    with pytest.raises(hub.InvalidTokenError) as info:
+        hub.whoami(TOKEN, scripted.url)
+    assert str(info.value) == f"{scripted.url} rejected the token hf_****HUBX (401)"
+    assert TOKEN not in str(info.value)
+
+
+@pytest.mark.parametrize(("status", "words"), [(300, "redirect (300)"), (399, "redirect (399)"),
+                                               (400, "HTTP 400"), (204, "HTTP 204"),
+                                               (404, "HTTP 404"), (503, "HTTP 503")])
+def test_every_other_status_is_unavailable(scripted, status: int, words: str) -> None:
+    scripted.status = status
+    scripted.body = b"" if status == 204 else user_json()
+    with pytest.raises(hub.HubUnavailableError) as info:
+        hub.whoami(TOKEN, scripted.url)
+    assert words in str(info.value) and TOKEN not in str(info.value)
+
+
+def test_the_request_carries_the_token_as_a_bearer_and_names_this_tool(scripted) -> None:
+    scripted.body = user_json()
+    assert hub.whoami(TOKEN, scripted.url + "/") == {"type": "user", "name": "alice"}
+    (seen,) = scripted.requests
+    assert seen["authorization"] == f"Bearer {TOKEN}"
+    assert seen["user-agent"] == "git-credential-hf"
+
+
+@pytest.mark.parametrize(("header", "retry", "hint"), [
+    ({"Retry-After": "7"}, 7.0, "; retry in 7 s"),
+    ({"Retry-After": "-3"}, 0.0, "; retry in 0 s"),
+    ({"Retry-After": "soon"}, None, ""),
+    ({}, None, ""),
+])
+def test_429_reads_retry_after(scripted, header: dict, retry: float | None, hint: str) -> None:
+    scripted.status, scripted.headers = 429, header
+    with pytest.raises(hub.RateLimitedError) as info:
+        hub.whoami(TOKEN, scripted.url)
+    assert info.value.retry_after == retry
+    assert str(info.value) == f"{scripted.url} is rate-limiting whoami requests (429){hint}"
+
+
+def test_whoami_body_cap(scripted) -> None:
+    """1 MiB of answer is read; one byte more is refused, whatever its content."""
+    scripted.body = user_json(hub.MAX_BODY)
+    assert hub.whoami(TOKEN, scripted.url)["name"] == "alice"
+    scripted.body = user_json(hub.MAX_BODY + 1)
+    with pytest.raises(hub.HubUnavailableError, match="oversized body"):
+        hub.whoami(TOKEN, scripted.url)
+
+
+def test_an_endless_body_is_cut_at_the_cap(scripted) -> None:
+    """A server that never stops sending: whoami stops reading after the cap and hangs up,
+    well before the overall deadline."""
+    scripted.endless = True
+    start = time.monotonic()
+    with pytest.raises(hub.HubUnavailableError, match="oversized body"):
+        hub.whoami(TOKEN, scripted.url)
+    assert time.monotonic() - start < hub.TOTAL_TIMEOUT_S
+    deadline = time.monotonic() + 5
+    while scripted.sent < 64 * 1024 * 1024 and time.monotonic() < deadline:
+        before = scripted.sent
+        time.sleep(0.2)
+        if scripted.sent == before:
+            break  # the server's writes stopped: the client hung up
+    assert scripted.sent < 16 * 1024 * 1024  # the cap plus socket buffers, not the stream
+
+
+def test_an_unexpected_json_answer_is_unavailable(scripted) -> None:
+    for body in (b"[]", b'{"type": "user"}', b'{"name": 5}', b"null"):
+        scripted.body = body
+        with pytest.raises(hub.HubUnavailableError, match="unexpected JSON"):
+            hub.whoami(TOKEN, scripted.url)
+
+
+def test_a_stalled_answer_is_abandoned_at_the_deadline_and_its_socket_shut(scripted, monkeypatch) -> None:
+    """Headers, then silence: whoami gives up at TOTAL_TIMEOUT_S and shuts the socket down so
+    the worker thread ends now, not at the read timeout (10 s) or never."""
+    import threading
+
+    scripted.stall, scripted.body = True, user_json()
+    monkeypatch.setattr(hub, "TOTAL_TIMEOUT_S", 0.5)
+    start = time.monotonic()
+    with pytest.raises(hub.HubUnavailableError) as info:
+        hub.whoami(TOKEN, scripted.url)
+    assert str(info.value) == f"{scripted.url} is too slow (no answer within 0.5 s)"
+    assert time.monotonic() - start < 5
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline:
+        workers = [t for t in threading.enumerate() if t.name == "git-credential-hf-http"]
+        if not workers:
+            break
+        time.sleep(0.05)
+    assert workers == [], "the abandoned worker is still blocked on its socket"
+
+
+@pytest.mark.parametrize(("status", "message"), [
+    (301, "{url} answered with a redirect (301); not followed"),
+    (500, "{url} answered HTTP 500"),
+])
+def test_unavailable_lines_are_exact(scripted, status: int, message: str) -> None:
+    scripted.status = status
+    with pytest.raises(hub.HubUnavailableError) as info:
+        hub.whoami(TOKEN, scripted.url)
+    assert str(info.value) == message.format(url=scripted.url)
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    (b"{", "{url} answered with malformed JSON"),
+    (b'{"type": "user"}', "{url} answered with unexpected JSON (no account name)"),
+])
+def test_bad_json_lines_are_exact(scripted, body: bytes, message: str) -> None:
+    scripted.body = body
+    with pytest.raises(hub.HubUnavailableError) as info:
+        hub.whoami(TOKEN, scripted.url)
+    assert str(info.value) == message.format(url=scripted.url)
+
+
+def test_oversized_line_is_exact(scripted) -> None:
+    scripted.body = user_json(hub.MAX_BODY + 1)
+    with pytest.raises(hub.HubUnavailableError) as info:
+        hub.whoami(TOKEN, scripted.url)
+    assert str(info.value) == f"{scripted.url} answered with an oversized body"
+
+
+def test_a_silent_server_times_out_on_the_read_timeout(scripted, monkeypatch) -> None:
+    scripted.silent = True
+    monkeypatch.setattr(hub, "READ_TIMEOUT_S", 0.3)
+    with pytest.raises(hub.HubUnavailableError) as info:
+        hub.whoami(TOKEN, scripted.url)
+    assert str(info.value) == f"{scripted.url} timed out"
+
+
+def test_unreachable_and_invalid_endpoint_lines_are_exact() -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    base = f"http://127.0.0.1:{port}"
+    with pytest.raises(hub.HubUnavailableError) as info:
+        hub.whoami(TOKEN, base)
+    assert str(info.value) == f"cannot reach {base} (connection failed)"
+    with pytest.raises(hub.HubUnavailableError) as info:
+        hub.whoami(TOKEN, "hub.example")
+    assert str(info.value) == "request to hub.example failed (MissingSchema)"
+
+
+@pytest.mark.parametrize("token", ["hf_!", "hf_~", "!~"])
+def test_printable_ascii_edges_are_token_bytes(scripted, token: str) -> None:
+    scripted.body = user_json()
+    assert hub.whoami(token, scripted.url)["name"] == "alice"
+    assert scripted.requests[-1]["authorization"] == f"Bearer {token}"
+
+
+@pytest.mark.parametrize("token", ["", "hf_a b", "hf_\x7f", "hf_\x1f", "hf_é"])
+def test_malformed_tokens_never_leave_the_machine(scripted, token: str) -> None:
+    with pytest.raises(hub.MalformedTokenError) as info:
+        hub.whoami(token, scripted.url)
+    assert str(info.value) == "not a well-formed token (printable ASCII only, no spaces)"
+    assert scripted.requests == []
+
+
+def test_org_tokens_never_leave_the_machine(scripted) -> None:
+    with pytest.raises(hub.OrgTokenError) as info:
+        hub.whoami("api_org_" + "x" * 30, scripted.url)
+    assert str(info.value) == hub.ORG_TOKEN_MESSAGE and scripted.requests == []
+
+
+@pytest.mark.parametrize(("info", "role", "name"), [
+    ({"name": "alice", "auth": None}, "unknown", "alice"),
+    ({"name": "alice", "auth": {"accessToken": None}}, "unknown", "alice"),
+    ({"name": "alice", "auth": {"accessToken": {"role": 5, "displayName": 7}}}, "unknown", "alice"),
+    ({"name": "alice", "auth": {"accessToken": {"role": "read", "displayName": ""}}}, "read", "alice"),
+    ({"name": "alice", "auth": {"accessToken": {"role": "write", "displayName": "box"}}}, "write", "box"),
+])
+def test_role_and_name_from_odd_answers(info: dict, role: str, name: str) -> None:
+    assert hub.token_role(info) == role and hub.token_name(info) == name
+
+
+@pytest.mark.parametrize("grained", [None, {"global": None, "scoped": None},
+                                     {"scoped": [{"permissions": None}]}])
+def test_fine_grained_without_permissions_cannot_write(grained) -> None:
+    info = {"name": "a", "auth": {"accessToken": {"role": "fineGrained", "fineGrained": grained}}}
+    assert hub.can_write(info) is False
+
+
+def test_only_a_global_or_scoped_repo_write_is_write() -> None:
+    def info(grained: dict) -> dict:
+        return {"name": "a", "auth": {"accessToken": {"role": "fineGrained", "fineGrained": grained}}}
+
+    assert hub.can_write(info({"global": ["repo.write"], "scoped": []})) is True
+    assert hub.can_write(info({"global": [], "scoped": [{"permissions": ["repo.content.read"]},
+                                                        {"permissions": ["repo.write"]}]})) is True
+    assert hub.can_write(info({"global": ["repo.writer"], "scoped": [{"permissions": ["x.repo.write"]}]})) is False
+
+
+@pytest.mark.parametrize("suffix", ["", "/", "//"])
+def test_the_request_goes_to_the_whoami_path_of_the_endpoint(scripted, suffix: str) -> None:
+    scripted.body = user_json()
+    hub.whoami(TOKEN, scripted.url + suffix)
+    assert scripted.requests[-1]["path"] == "/api/whoami-v2"
+
+
+def test_the_endpoint_path_is_kept(scripted, monkeypatch) -> None:
+    scripted.body = user_json()
+    monkeypatch.setenv("HF_ENDPOINT", scripted.url + "/mirrorX/")
+    hub.whoami(TOKEN)
+    assert scripted.requests[-1]["path"] == "/mirrorX/api/whoami-v2"
+
+
+def test_the_worker_is_a_daemon_thread(scripted, monkeypatch) -> None:
+    """An abandoned worker must never keep the process (git's helper) alive at exit."""
+    import threading
+
+    scripted.stall, scripted.body = True, user_json()
+    monkeypatch.setattr(hub, "TOTAL_TIMEOUT_S", 0.3)
+    monkeypatch.setattr(hub, "_abort", lambda response: None)  # leave it blocked, to look at it
+    with pytest.raises(hub.HubUnavailableError, match="too slow"):
+        hub.whoami(TOKEN, scripted.url)
+    workers = [t for t in threading.enumerate() if t.name == "git-credential-hf-http"]
+    assert workers and all(t.daemon for t in workers)
+    scripted.close()  # the server hangs up: the worker ends
+    for t in workers:
+        t.join(5)
+
+
+def test_a_server_silent_past_the_deadline_is_abandoned_without_a_response(scripted, monkeypatch) -> None:
+    """No response object yet when the deadline passes: the abort has nothing to shut, quietly."""
+    scripted.silent = True
+    monkeypatch.setattr(hub, "TOTAL_TIMEOUT_S", 0.3)
+    with pytest.raises(hub.HubUnavailableError) as info:
+        hub.whoami(TOKEN, scripted.url)
+    assert str(info.value) == f"{scripted.url} is too slow (no answer within 0.3 s)"
+
+
+def test_abort_tolerates_a_response_without_a_socket() -> None:
+    import types
+
+    hub._abort(None)
+    hub._abort(types.SimpleNamespace())
+    hub._abort(types.SimpleNamespace(raw=types.SimpleNamespace()))
+    hub._abort(types.SimpleNamespace(raw=types.SimpleNamespace(connection=types.SimpleNamespace())))

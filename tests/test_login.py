@@ -425,3 +425,354 @@ def test_package_import_loads_nothing_else():
     with pytest.raises(AttributeError):
         _ = git_credential_hf.no_such_name
     assert set(git_credential_hf.__all__) <= set(dir(git_credential_hf))
+
+
+# --- issue 14: tests that kill mutants (keep this block at the end of the file) ------------------
+
+
+def assert_lines_masked(text: str, *secrets: str) -> None:
+    """Every line names the given tokens by their masks only (and the text is not empty)."""
+    assert text
+    for line in text.splitlines():
+        for token in (*secrets, *ALL_TOKENS):
+            assert token not in line, line
+
+
+def test_logout_removes_the_files_token_not_the_environments(hub, monkeypatch, capsys):
+    """With HF_TOKEN set, logout still removes the token *file* (and its named copy), says which
+    token it removed by mask, and leaves the environment's token (not its to remove) alone."""
+    tokens.save_token(OLD, "old")
+    tokens.save_token(WRITE, "laptop")
+    monkeypatch.setenv("HF_TOKEN", READ)
+    git_credential_hf.logout()
+    out = capsys.readouterr().out
+    assert not token_file().exists()
+    assert stored() == {"old": OLD}
+    assert os.environ["HF_TOKEN"] == READ
+    lines = out.splitlines()
+    assert lines[0] == f"Removed the token hf_****wrt1 from {token_file()}"
+    assert lines[-1] == ("Note: HF_TOKEN is still set, so the environment still authenticates git and "
+                         "huggingface_hub (hf_****red2). Unset it to log out completely.")
+    assert "Logged out." not in out
+    assert_lines_masked(out)
+
+
+def test_logout_with_an_env_token_equal_to_a_stored_one_keeps_that_entry(hub, monkeypatch, capsys):
+    tokens.save_token(READ, "ci")
+    tokens.save_token(WRITE, "laptop")
+    monkeypatch.setenv("HUGGING_FACE_HUB_TOKEN", READ)
+    git_credential_hf.logout()
+    assert not token_file().exists()
+    assert stored() == {"ci": READ}
+    assert "HUGGING_FACE_HUB_TOKEN is still set" in capsys.readouterr().out
+
+
+def test_logout_lines_are_exact(hub, capsys):
+    tokens.save_token(WRITE, "laptop")
+    git_credential_hf.logout()
+    host = hub.url.removeprefix("http://")
+    assert capsys.readouterr().out.splitlines() == [
+        f"Removed the token hf_****wrt1 from {token_file()}",
+        f"git: asked every credential helper to forget {host}",
+        "Logged out.",
+    ]
+
+
+def test_logout_names_the_other_helpers_it_asked(hub, capsys, tmp_path, monkeypatch):
+    monkeypatch.setattr(gitconfig, "forget_hub_credentials", lambda: ["store", "cache"])
+    git_credential_hf.logout()
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == f"No token saved in {token_file()}"
+    assert out[1].endswith(" (also asked: store, cache)")
+
+
+def test_logout_that_cannot_delete_is_a_login_error(hub, monkeypatch):
+    tokens.save_token(WRITE, "laptop")
+
+    def refuse(_token=None):
+        raise tokens.TokenStoreError("/x/token is locked by another process; try again")
+
+    monkeypatch.setattr(tokens, "delete_token", refuse)
+    with pytest.raises(_login.LoginError) as err:
+        git_credential_hf.logout()
+    assert str(err.value) == "logout failed: /x/token is locked by another process; try again"
+    assert token_file().read_text() == WRITE
+
+
+def test_login_lines_mask_every_token(hub, monkeypatch, capsys):
+    tokens.save_token(OLD, "old")
+    monkeypatch.setenv("HF_TOKEN", READ)
+    git_credential_hf.login(token=WRITE)
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert lines[:4] == [
+        "Token is valid (permission: write).",
+        f"Your token has been saved to {token_file()}",
+        f"It is stored as 'laptop' in {settings.stored_tokens_path()}",
+        "Login successful: logged in as alice.",
+    ]
+    assert any(line.startswith("Note: HF_TOKEN is set and overrides the token you just saved") for line in lines)
+    assert_lines_masked(out)
+
+
+def test_login_with_the_env_token_itself_has_no_note(hub, monkeypatch, capsys):
+    monkeypatch.setenv("HF_TOKEN", WRITE)
+    git_credential_hf.login(token=WRITE)
+    assert "Note:" not in capsys.readouterr().out
+
+
+def test_invalid_token_message_is_masked(hub):
+    bad = "hf_" + "N" * 30 + "nope"
+    with pytest.raises(_login.LoginError) as err:
+        git_credential_hf.login(token=bad)
+    assert str(err.value) == f"Invalid token passed: {hub.url} does not know hf_****nope"
+    assert type(err.value) is _login.LoginError
+
+
+def test_whoami_of_a_revoked_token_is_masked(hub):
+    hub.revoke(OLD)
+    with pytest.raises(_login.LoginError) as err:
+        git_credential_hf.whoami(OLD)
+    assert str(err.value) == f"Invalid token passed: {hub.url} does not know hf_****old6"
+
+
+def test_error_kinds_and_messages(hub, monkeypatch):
+    with pytest.raises(_login.LoginError) as err:
+        git_credential_hf.login(token="api_org_" + "o" * 30)
+    assert str(err.value) == "You must use your personal account token, not an organization token."
+    with pytest.raises(_login.LoginError) as err:
+        git_credential_hf.login(token="hf_with space")
+    assert str(err.value).startswith("invalid token: not a well-formed token")
+    with pytest.raises(_login.LoginError) as err:
+        git_credential_hf.login(token=" \r\n")
+    assert str(err.value) == "no token given"
+    hub.whoami_behavior = "500"
+    with pytest.raises(_login.LoginError) as err:
+        git_credential_hf.login(token=WRITE)
+    assert str(err.value) == f"cannot check the token: {hub.url} answered HTTP 500"
+    with pytest.raises(_login.NotLoggedInError) as err:
+        git_credential_hf.whoami()
+    assert str(err.value) == "not logged in: run `git-credential-hf login`"
+
+
+def test_a_403_from_whoami_stores_nothing(monkeypatch):
+    from scripted_hub import ScriptedHub  # tests/scripted_hub.py
+
+    tokens.save_token(OLD, "old")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    with ScriptedHub() as server:
+        server.status = 403
+        monkeypatch.setenv("HF_ENDPOINT", server.url)
+        with pytest.raises(_login.LoginError, match=r"cannot check the token: .*HTTP 403"):
+            git_credential_hf.login(token=WRITE)
+    assert token_file().read_text() == OLD and stored() == {"old": OLD}
+
+
+def test_non_user_refusal_and_read_token_refusal_lines(hub, monkeypatch):
+    with monkeypatch.context() as patch:
+        patch.setattr(_login.hub, "whoami", lambda token: {"type": "org", "name": "acme"})
+        with pytest.raises(_login.LoginError) as err:
+            git_credential_hf.login(token=WRITE)
+    assert str(err.value) == ("this token belongs to 'org' 'acme', not a user account: use your "
+                              "personal account token")
+    with pytest.raises(_login.LoginError) as err:
+        git_credential_hf.login(token=READ, write_permission=True)
+    assert str(err.value) == ("Token is valid but is 'read' without write access, and a 'write' token is "
+                              "required. Please provide a new token with correct permission.")
+
+
+def test_already_logged_in_line_masks_the_token(hub, no_prompt, capsys):
+    tokens.save_token(WRITE, "laptop")
+    git_credential_hf.login(new_session=False)
+    assert capsys.readouterr().out == (
+        "Already logged in as alice (token hf_****wrt1, permission: write); pass new_session=True "
+        "to log in again.\n"
+    )
+
+
+def test_new_session_false_without_any_token_prompts(hub, monkeypatch):
+    calls = patch_prompts(monkeypatch, WRITE, ["n"])
+    git_credential_hf.interpreter_login(new_session=False)
+    assert calls["getpass"] and token_file().read_text() == WRITE
+
+
+def test_prompt_lines(hub, monkeypatch, capsys):
+    patch_prompts(monkeypatch, WRITE, ["maybe", "n"])
+    git_credential_hf.interpreter_login()
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == (f"To log in, paste a token from {hub.url}/settings/tokens (a 'write' token to push).")
+    assert out[1] == "Please answer y or n."
+
+
+@pytest.mark.parametrize(("where", "message"), [("getpass", "login cancelled (no token)"),
+                                                ("input", "login cancelled (no answer)")])
+def test_end_of_input_cancels_the_login(hub, monkeypatch, where, message):
+    def eof(_prompt=""):
+        raise EOFError
+
+    monkeypatch.setattr("getpass.getpass", eof if where == "getpass" else (lambda _p="": WRITE))
+    monkeypatch.setattr("builtins.input", eof)
+    with pytest.raises(_login.LoginError) as err:
+        git_credential_hf.interpreter_login()
+    assert str(err.value) == message
+    assert not token_file().exists()
+
+
+def test_git_setup_failure_after_login_is_one_line(hub, monkeypatch, capsys):
+    def fail():
+        raise gitconfig.GitError("`git config` failed: could not lock config file")
+
+    monkeypatch.setattr(gitconfig, "setup", fail)
+    git_credential_hf.login(token=WRITE, add_to_git_credential=True)
+    out = capsys.readouterr().out
+    assert ("Git not configured: `git config` failed: could not lock config file. The token is saved; run "
+            "`git-credential-hf setup` once git works.") in out.splitlines()
+    assert token_file().read_text() == WRITE
+
+
+def test_logout_never_deletes_a_token_saved_after_it_looked(hub, monkeypatch):
+    """A login elsewhere right after logout read the file: logout removes only what it read."""
+    tokens.save_token(WRITE, "laptop")
+    real_read = tokens.read_token_file
+    calls = []
+
+    def read_then_a_login_elsewhere():
+        value = real_read()
+        if not calls:
+            tokens.save_token(READ, "other")
+        calls.append(value)
+        return value
+
+    with monkeypatch.context() as patch:  # (never monkeypatch.undo(): it would undo the isolation)
+        patch.setattr(tokens, "read_token_file", read_then_a_login_elsewhere)
+        git_credential_hf.logout()
+    assert tokens.read_token_file() == READ
+    assert stored() == {"laptop": WRITE, "other": READ}
+
+
+def test_configure_git_says_whether_git_was_configured(monkeypatch):
+    monkeypatch.setattr(gitconfig, "setup", lambda: ["https://hf.example: set x"])
+    assert _login.configure_git() == (["https://hf.example: set x"], None)
+
+    def fail():
+        raise gitconfig.GitError("git was not found on PATH")
+
+    monkeypatch.setattr(gitconfig, "setup", fail)
+    assert _login.configure_git() == ([], "git was not found on PATH")
+
+
+def test_defaults_prompt_even_when_a_valid_token_is_saved(hub, monkeypatch):
+    """login() and interpreter_login() default to a new session, without requiring write."""
+    tokens.save_token(WRITE, "laptop")
+    calls = patch_prompts(monkeypatch, READ, ["n", "n"])
+    git_credential_hf.login()
+    assert token_file().read_text() == READ
+    git_credential_hf.interpreter_login()
+    assert len(calls["getpass"]) == 2 and token_file().read_text() == READ
+
+
+def test_login_passes_write_permission_to_the_prompt(hub, monkeypatch):
+    patch_prompts(monkeypatch, READ, ["n"])
+    with pytest.raises(_login.LoginError, match="'write' token is required"):
+        git_credential_hf.login(write_permission=True)
+    assert not token_file().exists()
+
+
+def test_interpreter_login_honours_skip_if_logged_in(hub, no_prompt, capsys):
+    tokens.save_token(WRITE, "laptop")
+    git_credential_hf.interpreter_login(skip_if_logged_in=True)
+    assert "Already logged in as alice" in capsys.readouterr().out
+
+
+def fake_notebook(monkeypatch):
+    """IPython.display.display and the widget factory, recorded."""
+    from git_credential_hf import notebook  # imports ipywidgets, which needs the real IPython
+
+    shown = []
+    display_module = types.ModuleType("IPython.display")
+    display_module.display = shown.append
+    monkeypatch.setitem(sys.modules, "IPython.display", display_module)
+
+    monkeypatch.setattr(notebook, "login_widget",
+                        lambda submit, endpoint, write_permission, **_kw: ("widget", write_permission))
+    return shown
+
+
+def test_notebook_login_shows_the_widget(monkeypatch):
+    shown = fake_notebook(monkeypatch)
+    git_credential_hf.notebook_login()
+    git_credential_hf.notebook_login(write_permission=True)
+    assert shown == [("widget", False), ("widget", True)]
+
+
+def test_notebook_login_skips_the_widget_only_when_logged_in(hub, monkeypatch, capsys):
+    shown = fake_notebook(monkeypatch)
+    git_credential_hf.notebook_login(new_session=False)
+    assert shown == [("widget", False)]  # no token yet
+    tokens.save_token(READ, "ci")
+    git_credential_hf.notebook_login(new_session=False)
+    git_credential_hf.notebook_login(skip_if_logged_in=True)
+    assert shown == [("widget", False)]
+    assert capsys.readouterr().out.count("Already logged in as bob") == 2
+    git_credential_hf.notebook_login(new_session=False, write_permission=True)  # read: not enough
+    git_credential_hf.notebook_login(skip_if_logged_in=True, new_session=False, write_permission=True)
+    assert shown == [("widget", False), ("widget", True), ("widget", True)]
+
+
+def test_notebook_login_without_ipython_says_what_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "IPython.display", None)
+    with pytest.raises(ImportError) as err:
+        git_credential_hf.notebook_login()
+    assert str(err.value) == _login.NOTEBOOK_HINT
+
+
+def test_logout_line_names_both_default_hosts(monkeypatch, capsys):
+    monkeypatch.setattr(gitconfig, "forget_hub_credentials", lambda: [])
+    git_credential_hf.logout()
+    assert "git: asked every credential helper to forget huggingface.co, hf.co" in capsys.readouterr().out
+
+
+def test_a_fresh_login_result_reads_as_a_plain_success():
+    result = _login.LoginResult("alice", "laptop", "read")
+    assert result.lines() == [
+        "Token is valid (permission: read).",
+        f"Your token has been saved to {token_file()}",
+        f"It is stored as 'laptop' in {settings.stored_tokens_path()}",
+        "Login successful: logged in as alice.",
+    ]
+
+
+def test_login_with_token_defaults_leave_git_alone_and_accept_a_read_token(hub):
+    result = _login.login_with_token(READ)
+    assert result.git is None and result.git_error is None
+    assert not Path(os.environ["GIT_CONFIG_GLOBAL"]).exists()
+    assert token_file().read_text() == READ
+
+
+def test_notebook_login_widget_logs_in_with_what_was_typed(hub, monkeypatch):
+    from git_credential_hf import notebook
+
+    shown = []
+    display_module = types.ModuleType("IPython.display")
+    display_module.display = shown.append
+    monkeypatch.setitem(sys.modules, "IPython.display", display_module)
+    monkeypatch.setattr(notebook, "login_widget",
+                        lambda submit, endpoint, write_permission, **_kw: (submit, endpoint, write_permission))
+    monkeypatch.setattr(gitconfig, "helper_command", lambda: "/x/bin/git-credential-hf")
+    git_credential_hf.notebook_login(write_permission=True)
+    ((submit, endpoint, write),) = shown
+    assert (endpoint, write) == (hub.url, True)
+    with pytest.raises(_login.LoginError, match="'write' token is required"):
+        submit(READ, False)
+    lines = submit(WRITE, True)
+    assert token_file().read_text() == WRITE
+    assert lines[-1] == "Login successful: logged in as alice."
+    assert any(line.startswith(f"git: {hub.url}: set") for line in lines)
+    assert_lines_masked("\n".join(lines))
+
+
+def test_notebook_login_shows_the_widget_by_default_even_when_logged_in(hub, monkeypatch):
+    shown = fake_notebook(monkeypatch)
+    tokens.save_token(WRITE, "laptop")
+    git_credential_hf.notebook_login()
+    assert shown == [("widget", False)]

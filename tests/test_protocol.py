@@ -119,3 +119,112 @@ def test_format(pairs: list[tuple[str, str]], expected: bytes) -> None:
 def test_repr_hides_password() -> None:
     c = parse_bytes(b"password=hf_secretsecretsecret\n")
     assert "hf_secret" not in repr(c)
+
+
+# --- issue 14: tests that kill mutants (keep this block at the end of the file) ------------------
+
+
+class CountingStream:
+    """A byte stream that records how much of it the parser asked for and got."""
+
+    def __init__(self, data: bytes) -> None:
+        import io
+
+        self._inner = io.BytesIO(data)
+        self.sizes: list[int] = []
+
+    def readline(self, size: int = -1) -> bytes:
+        self.sizes.append(size)
+        return self._inner.readline(size)
+
+    def tell(self) -> int:
+        return self._inner.tell()
+
+
+@pytest.mark.parametrize("data", [b"a" * (10 * MAX_LINE), b"host=" + b"a" * (10 * MAX_LINE) + b"\n"],
+                         ids=["no newline", "newline far away"])
+def test_an_endless_line_is_read_only_up_to_the_limit(data: bytes) -> None:
+    """git's input is read with a bounded readline: an over-long line costs 64 KiB + 2 bytes of
+    reading and memory, never the whole line."""
+    stream = CountingStream(data)
+    with pytest.raises(ProtocolError) as info:
+        protocol.parse(stream)
+    assert info.value.quiet
+    assert stream.sizes == [MAX_LINE + 2]
+    assert stream.tell() == MAX_LINE + 2
+
+
+def test_a_line_of_64_kib_ending_in_crlf_is_accepted() -> None:
+    value = "a" * (MAX_LINE - len("path="))
+    assert parse_bytes(f"path={value}\r\n".encode()).path == value
+
+
+def test_a_line_one_byte_over_64_kib_is_refused_even_with_crlf() -> None:
+    value = "a" * (MAX_LINE + 1 - len("path="))
+    with pytest.raises(ProtocolError) as info:
+        parse_bytes(f"path={value}\r\n".encode())
+    assert info.value.quiet
+
+
+def test_input_of_exactly_1_mib_is_accepted_and_one_byte_more_is_refused() -> None:
+    line = b"k=" + b"v" * 1021 + b"\n"  # 1024 bytes
+    exact = line * (MAX_INPUT // len(line))
+    assert len(exact) == MAX_INPUT
+    assert parse_bytes(exact).host is None  # no error
+    with pytest.raises(ProtocolError) as info:
+        parse_bytes(exact + b"x")
+    assert info.value.quiet
+
+
+def test_repr_masks_a_password_and_shows_its_absence() -> None:
+    with_password = parse_bytes(b"protocol=https\nhost=hf.co\npassword=hf_secretsecretsecret\n")
+    assert repr(with_password) == (
+        "Credential(protocol='https', host='hf.co', path=None, username=None, password='****')"
+    )
+    assert repr(parse_bytes(b"host=hf.co\n")).endswith("password=None)")
+    assert repr(parse_bytes(b"host=hf.co\npassword=\n")).endswith("password=None)")
+
+
+URL_CASES = [
+    # git's credential_from_url: the first "://" ends the scheme, the first "@" before the first
+    # "/", "?" or "#" ends the user info, whose first ":" starts the password.
+    ("scheme of one letter", b"url=a://hf.co\n", {"protocol": "a", "host": "hf.co"}),
+    ("later :// is path", b"url=https://hf.co/x://y\n", {"protocol": "https", "host": "hf.co", "path": "x://y"}),
+    ("first @ ends the user", b"url=https://a@b@hf.co/p\n", {"username": "a", "host": "b@hf.co"}),
+    ("empty user", b"url=https://@hf.co/p\n", {"username": "", "password": None, "host": "hf.co"}),
+    ("user without password", b"url=https://bob@hf.co\n", {"username": "bob", "password": None}),
+    ("empty password", b"url=https://bob:@hf.co\n", {"username": "bob", "password": ""}),
+    ("upper-case letters in host and path", b"url=https://heXa.co/Xa/bX\n", {"host": "heXa.co", "path": "Xa/bX"}),
+    ("non-utf8 byte in a decoded path", b"url=https://hf.co/\xff%41\n", {"path": "\udcffA"}),
+    ("non-utf8 byte in the host", b"url=https://\xffhf.co/\n", {"host": "\udcffhf.co"}),
+    ("non-utf8 byte in the user", b"url=https://\xfe:p@hf.co/\n", {"username": "\udcfe", "password": "p"}),
+]
+
+
+@pytest.mark.parametrize(("data", "expected"), [c[1:] for c in URL_CASES], ids=[c[0] for c in URL_CASES])
+def test_url_forms(data: bytes, expected: dict[str, object]) -> None:
+    got = fields(data)
+    for key, value in expected.items():
+        assert got.get(key) == value, key
+
+
+def test_format_round_trips_non_utf8_values() -> None:
+    assert format_pairs([("path", "\udcff/\udcfe")]) == b"path=\xff/\xfe\n"
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    (b"host=a\0b\n", "NUL byte in input"),
+    (b"host\n", "invalid credential line (no '=')"),
+    (b"host=" + b"a" * MAX_LINE + b"\n", "line over 64 KiB"),
+    (b"k=v\n" * (MAX_INPUT // 4 + 1), "input over 1 MiB"),
+])
+def test_refusal_messages(data: bytes, message: str) -> None:
+    with pytest.raises(ProtocolError) as info:
+        parse_bytes(data)
+    assert str(info.value) == message
+
+
+def test_absent_fields_are_none_not_empty() -> None:
+    c = parse_bytes(b"protocol=https\nhost=hf.co\n")
+    assert (c.path, c.username, c.password, c.lists) == (None, None, None, {})
+    assert parse_bytes(b"password=\n").password == ""  # present but empty stays ""

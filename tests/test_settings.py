@@ -136,3 +136,50 @@ def test_settings_follow_environment_changes(monkeypatch: pytest.MonkeyPatch) ->
     assert settings.token_path() == os.path.join("/first", "token")
     monkeypatch.setenv("HF_HOME", "/second")
     assert settings.token_path() == os.path.join("/second", "token")
+
+
+# --- issue 14: tests that kill mutants (keep this block at the end of the file) ------------------
+
+
+MORE_ENDPOINTS = [
+    ("upper-case X survives the slash strip", "https://HUBX.example/X/", "https://HUBX.example/X",
+     (("https", "hubx.example"),)),
+    ("scheme is case-insensitive", "HTTPS://Hub.Example", "https://Hub.Example", (("https", "hub.example"),)),
+    ("IPv6 with the default port", "https://[::1]:443", "https://[::1]:443", (("https", "[::1]"),)),
+    ("IPv6 without a port keeps its bracket", "https://[::1]", "https://[::1]", (("https", "[::1]"),)),
+]
+
+
+@pytest.mark.parametrize(("value", "endpoint", "served"), [c[1:] for c in MORE_ENDPOINTS],
+                         ids=[c[0] for c in MORE_ENDPOINTS])
+def test_more_endpoints(value: str, endpoint: str, served: tuple, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_ENDPOINT", value)
+    assert settings.endpoint() == endpoint
+    assert settings.served_hosts() == served
+
+
+@pytest.mark.parametrize("value", ["https://user@hub.example", "https://hub.example?x=1", "https://hub.example#top",
+                                   "https:///api", "://hub.example"])
+def test_invalid_endpoints_are_refused_in_one_line(value: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_ENDPOINT", value)
+    with pytest.raises(settings.EndpointError) as info:
+        settings.endpoint()
+    assert "user@" not in str(info.value) and "\n" not in str(info.value)
+    assert settings.served_hosts() == ()
+    assert settings.serves("https", "hub.example") is False
+
+
+def test_host_case_folding_is_ascii_only() -> None:
+    """U+212A KELVIN SIGN lower-cases to "k" with str.lower(): never a Hub host."""
+    from git_credential_hf import urls
+
+    assert urls.normalize_host("https", "HUGGINGFACE.CO") == "huggingface.co"
+    assert urls.normalize_host("https", "hugging\u212aace.co") == "hugging\u212aace.co"
+    assert settings.serves("https", "HF.CO") is True
+    assert settings.serves("https", "h\u212a.co") is False
+
+
+def test_clean_token_drops_inner_line_breaks() -> None:
+    assert settings.clean_token("hf_a\r\nb\rc\nd") == "hf_abcd"
+    assert settings.clean_token(None) is None
+    assert settings.clean_token("\r\n") is None

@@ -151,3 +151,102 @@ def test_served_hosts_setup_urls_and_whoami_base_come_from_one_parse(monkeypatch
     assert settings.served_hosts() == endpoint.served_hosts() == (("http", "hub.local:8080"),)
     assert gitconfig.hub_urls() == endpoint.hub_urls() == ["http://Hub.Local:8080/base"]
     assert settings.endpoint() == endpoint.url
+
+
+# --- issue 14: tests that kill mutants (keep this block at the end of the file) ------------------
+
+
+@pytest.mark.parametrize(("url", "parts"), [
+    ("https:///x", ("https", None, None, "", "/x")),
+    ("https://?q", ("https", None, None, "", "?q")),
+    ("https://#f", ("https", None, None, "", "#f")),
+    ("https://@h/x", ("https", "", None, "h", "/x")),
+])
+def test_split_stops_at_a_separator_right_after_the_scheme(url, parts):
+    assert urls.split(url) == parts
+
+
+@pytest.mark.parametrize(("url", "path"), [
+    ("https://hf.co/a?b?c", ["a"]),
+    ("https://hf.co/a#b#c", ["a"]),
+    ("https://hf.co/a?b#c", ["a"]),
+])
+def test_match_parts_cuts_the_path_at_the_first_query_or_fragment(url, path):
+    assert urls.match_parts(url)[4] == path
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("hub.example", "HF_ENDPOINT 'hub.example' is not an http(s)://host[:port][/path] URL: it has no "
+                    "http:// or https:// scheme"),
+    ("https://me:pw@hub.example", "HF_ENDPOINT is not an http(s)://host[:port][/path] URL: it holds user "
+                                  "info or '@'"),
+])
+def test_endpoint_refusals_are_exact_and_never_echo_user_info(value, message):
+    with pytest.raises(urls.EndpointError) as info:
+        urls.parse_endpoint(value)
+    assert str(info.value) == message
+
+
+@pytest.mark.parametrize("path", ["/a%41b", "/%2F", "/x/%7e"])
+def test_endpoint_paths_with_good_escapes_are_accepted(path):
+    assert urls.parse_endpoint("https://hub.example" + path).url == "https://hub.example" + path
+
+
+@pytest.mark.parametrize("path", ["/a%4", "/a%", "/a%zz", "/a%4g"])
+def test_endpoint_paths_with_bad_escapes_are_refused(path):
+    with pytest.raises(urls.EndpointError, match="bad %-escape"):
+        urls.parse_endpoint("https://hub.example" + path)
+
+
+FORM = "is not an http(s)://host[:port][/path] URL"
+REFUSALS = [
+    ("https://hub.example\\x", f"HF_ENDPOINT 'https://hub.example\\\\x' {FORM}: it holds a backslash"),
+    ("https://hub.example/a b", f"HF_ENDPOINT 'https://hub.example/a b' {FORM}: it holds spaces, control or non-ASCII characters"),
+    ("https://hub.example/\x7f", f"HF_ENDPOINT 'https://hub.example/\\x7f' {FORM}: it holds spaces, control or non-ASCII characters"),
+    ("x://hub.example", f"HF_ENDPOINT 'x://hub.example' {FORM}: only http:// and https:// are supported"),
+    ("ftp://hub.example", f"HF_ENDPOINT 'ftp://hub.example' {FORM}: only http:// and https:// are supported"),
+    ("https://hub.example/?q", f"HF_ENDPOINT 'https://hub.example/?q' {FORM}: it holds a query or a fragment"),
+    ("https://hub_x.example", f"HF_ENDPOINT 'https://hub_x.example' {FORM}: bad host name"),
+    ("https://[::1", f"HF_ENDPOINT 'https://[::1' {FORM}: bad host name"),
+    ("https://[fe80::g]", f"HF_ENDPOINT 'https://[fe80::g]' {FORM}: bad host name"),
+    ("https://[::1]x", f"HF_ENDPOINT 'https://[::1]x' {FORM}: bad host name"),
+    ("https://[::1]]:80", f"HF_ENDPOINT 'https://[::1]]:80' {FORM}: bad host name"),
+    ("https://hub.example:0", f"HF_ENDPOINT 'https://hub.example:0' {FORM}: bad port"),
+    ("https://hub.example:65536", f"HF_ENDPOINT 'https://hub.example:65536' {FORM}: bad port"),
+    ("https://hub.example:", f"HF_ENDPOINT 'https://hub.example:' {FORM}: bad port"),
+    ("https://hub.example/a/./b", f"HF_ENDPOINT 'https://hub.example/a/./b' {FORM}: bad path"),
+    ("https://hub.example/a/../b", f"HF_ENDPOINT 'https://hub.example/a/../b' {FORM}: bad path"),
+    ("https://hub.example/a%zz", f"HF_ENDPOINT 'https://hub.example/a%zz' {FORM}: bad %-escape in the path"),
+]
+
+
+@pytest.mark.parametrize(("value", "message"), REFUSALS)
+def test_every_endpoint_refusal_line(value, message):
+    with pytest.raises(urls.EndpointError) as info:
+        urls.parse_endpoint(value)
+    assert str(info.value) == message
+
+
+@pytest.mark.parametrize(("value", "url", "host", "path"), [
+    ("https://hub.example:1", "https://hub.example:1", "hub.example:1", ""),
+    ("https://hub.example:65535/", "https://hub.example:65535", "hub.example:65535", ""),
+    ("https://[::1]", "https://[::1]", "[::1]", ""),
+    ("https://[::1]:8443/api", "https://[::1]:8443/api", "[::1]:8443", "/api"),
+    ("http://hub.example/a/b.c/", "http://hub.example/a/b.c", "hub.example", "/a/b.c"),
+    ("https://a://b.example", None, None, None),
+])
+def test_endpoint_parts(value, url, host, path):
+    if url is None:
+        with pytest.raises(urls.EndpointError):
+            urls.parse_endpoint(value)
+        return
+    endpoint = urls.parse_endpoint(value)
+    assert (endpoint.url, endpoint.host, endpoint.path) == (url, host, path)
+
+
+@pytest.mark.parametrize(("hostport", "parts"), [
+    ("[::1]:80", ("::1", "80")), ("[::1]", ("::1", "")), ("[::1]x", ("::1", "x")),
+    ("[a]b]:1", ("a", "b]:1")), ("h:1", ("h", "1")), ("h", ("h", "")),
+])
+def test_split_host_port(hostport, parts):
+    assert urls.split_host_port(hostport) == parts
