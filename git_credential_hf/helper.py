@@ -335,16 +335,9 @@ def erase(cred: protocol.Credential, ctx: Context | None = None) -> str | None:
         renewed = ctx.renew(token)  # a browser login is renewed, never destroyed
         if renewed is not None and renewed.state != "fresh":
             return _renewed(ctx, token, renewed, named)
-        try:
-            if named is None:
-                ctx.delete(token)
-            else:
-                ctx.delete_named(named, token)
-        except tokens.TokenStoreError as e:
-            return f"the Hub rejected the saved token {shown} but {e}"
-        from . import accounts
-
-        accounts.prune()
+        problem = _remove(ctx, token, named)
+        if problem:
+            return f"the Hub rejected the saved token {shown} but {problem}"
         if named is not None:
             return (f"the Hub rejected the token {shown} stored as {named!r} (401); that entry "
                     "was removed. Log in again with: git-credential-hf login")
@@ -375,6 +368,23 @@ def erase(cred: protocol.Credential, ctx: Context | None = None) -> str | None:
     )
 
 
+def _remove(ctx: Context, token: str, named: str | None) -> str | None:
+    """Remove a login the Hub confirmed dead: the active token (its named copy kept) or, for a
+    token the username picked, its own entry; then drop account entries whose token is gone.
+    Returns why it could not, or ``None``."""
+    try:
+        if named is None:
+            ctx.delete(token)
+        else:
+            ctx.delete_named(named, token)
+    except tokens.TokenStoreError as e:
+        return str(e)
+    from . import accounts
+
+    accounts.prune()
+    return None
+
+
 def _renewed(ctx: Context, saved: str, renewed: Any, named: str | None = None) -> str:
     """``erase``'s line for a rejected OAuth token, after trying to refresh it."""
     shown = output.mask(saved)
@@ -384,13 +394,9 @@ def _renewed(ctx: Context, saved: str, renewed: Any, named: str | None = None) -
             f"({output.mask(renewed.token)}): run the git command again"
         )
     if renewed.state == "dead":
-        try:
-            if named is None:
-                ctx.delete(saved)
-            else:
-                ctx.delete_named(named, saved)
-        except tokens.TokenStoreError as e:
-            return f"the login {shown} has expired and cannot be renewed, but {e}"
+        problem = _remove(ctx, saved, named)
+        if problem:
+            return f"the login {shown} has expired and cannot be renewed, but {problem}"
         return (
             f"the login {shown} has expired and cannot be renewed (refresh token refused); it "
             f"is no longer the active token. Log in again with: {LOGIN_AGAIN}"
