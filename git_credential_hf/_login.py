@@ -197,6 +197,11 @@ def login_with_token(
     from . import accounts
 
     accounts.learn(token, info)
+    return _finish(result, token, add_to_git_credential)
+
+
+def _finish(result: LoginResult, token: str, add_to_git_credential: bool) -> LoginResult:
+    """After a save: set git up (or say how), and note an environment token that overrides."""
     if add_to_git_credential:
         result.git, result.git_error = configure_git()
     elif not git_is_set_up():
@@ -289,14 +294,7 @@ class DeviceLogin:
             else:
                 days = max(1, answer.expires_in // 86400)
                 result.note = f"this token expires in {days} days; log in again to renew it."
-        if self.add_to_git_credential:
-            result.git, result.git_error = configure_git()
-        elif not git_is_set_up():
-            result.git_hint = GIT_HINT
-        from_env = settings.env_token()
-        if from_env and from_env[0] != token:
-            result.env_override = from_env[1]
-        return result
+        return _finish(result, token, self.add_to_git_credential)
 
 
 def web_login(add_to_git_credential: bool = False, write_permission: bool = False) -> None:
