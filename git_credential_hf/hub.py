@@ -143,8 +143,10 @@ def request(
         base = url.split("?", 1)[0]
     limit = TOTAL_TIMEOUT_S if total_timeout is None else total_timeout
     outcome: dict[str, Any] = {}
+    # The socket timeout outlasts the deadline by a second: when both would fire together, the
+    # deadline reports (one message for "no answer in time"), and an abandoned worker still ends.
     call = {"method": method, "url": url, "token": token, "data": data, "json": json_body,
-            "params": params, "read_timeout": min(READ_TIMEOUT_S, limit)}
+            "params": params, "read_timeout": min(READ_TIMEOUT_S, limit + 1.0)}
 
     def work() -> None:
         try:

@@ -255,6 +255,7 @@ def test_switch_add_to_git_credential_sets_git_up(two_accounts: FakeHub, monkeyp
     assert done["git"] == ["git: added the helper"]
 
 
+@pytest.mark.spawns_python
 def test_get_with_a_username_stays_light(two_accounts: FakeHub) -> None:
     """A real `get` naming a stored account: right token, no heavy module, no socket."""
     import json

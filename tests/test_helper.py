@@ -350,6 +350,7 @@ sys.__stdout__.write(json.dumps({"code": code, "out": out.getvalue().decode(), "
 """
 
 
+@pytest.mark.spawns_python
 def test_get_imports_only_stdlib_and_this_package() -> None:
     """A real `get` in a fresh interpreter: list every module it pulled in."""
     tokens.save_token(TOKEN)
@@ -382,6 +383,7 @@ def _is_stdlib(path: str | None) -> bool:
         part in real.split(os.sep) for part in ("site-packages", "dist-packages"))
 
 
+@pytest.mark.spawns_python
 def test_get_makes_no_subprocess_or_socket() -> None:
     """Audit hooks see every subprocess, socket and file open of a real `get`."""
     probe = (
@@ -407,6 +409,7 @@ def test_get_makes_no_subprocess_or_socket() -> None:
         assert bool(token_opens) is opens_token, (host, audit)
 
 
+@pytest.mark.spawns_python
 def test_executable_get_round_trip() -> None:
     tokens.save_token(TOKEN)
     done = subprocess.run([executable(), "get"], input=HUB.encode() + b"\n", capture_output=True, timeout=60)
@@ -416,6 +419,7 @@ def test_executable_get_round_trip() -> None:
 @pytest.mark.parametrize(("op", "tty", "code", "usage"), [("capability", False, 0, False),
                                                           ("frobnicate", False, 0, False),
                                                           ("frobnicate", True, 2, True)])
+@pytest.mark.spawns_python
 def test_unknown_operation(op: str, tty: bool, code: int, usage: bool) -> None:
     if tty:
         import pty

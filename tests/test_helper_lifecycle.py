@@ -140,6 +140,7 @@ sys.__stdout__.write(json.dumps({"code": code, "out": out.getvalue().decode(),
 """
 
 
+@pytest.mark.spawns_python
 def test_get_on_an_oauth_cache_with_no_refresh_due_stays_light() -> None:
     import time
 

@@ -409,6 +409,7 @@ def test_stored_tokens_of_others_survive_login(hub):
 # --- the package surface --------------------------------------------------------------------------
 
 
+@pytest.mark.spawns_python
 def test_package_import_loads_nothing_else():
     code = (
         "import sys, git_credential_hf as g\n"

@@ -113,6 +113,7 @@ def _read_until(fd: int, marker: bytes, seen: bytearray, timeout: float = 60) ->
             seen += chunk
 
 
+@pytest.mark.spawns_python
 def test_terminal_login_offers_the_browser_first(hub, ours):
     master, slave = pty.openpty()
     proc = subprocess.Popen([*COMMAND, "login"], stdin=slave, stdout=slave, stderr=slave,

@@ -32,6 +32,7 @@ def test_state_dir_default_is_under_home(isolated_env) -> None:
     assert state.state_dir() == str(isolated_env / ".local" / "state" / "git-credential-hf")
 
 
+@pytest.mark.spawns_python
 def test_state_dir_does_not_import_platformdirs() -> None:
     code = ("import sys; from git_credential_hf import state; state.state_dir(); "
             "state.token_key('hf_x'); print('platformdirs' in sys.modules, 'hashlib' in sys.modules)")

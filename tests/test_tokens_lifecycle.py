@@ -271,6 +271,7 @@ def _probe() -> dict:
     return json.loads(done.stdout)
 
 
+@pytest.mark.spawns_python
 def test_plain_cache_read_needs_no_configparser() -> None:
     for i in range(20):
         tokens.save_token(f"hf_{i:02d}" + "x" * 30, f"name-{i}")
@@ -278,6 +279,7 @@ def test_plain_cache_read_needs_no_configparser() -> None:
     assert _probe() == {"found": None, "configparser": False}
 
 
+@pytest.mark.spawns_python
 def test_oauth_cache_read_finds_the_section() -> None:
     tokens.save_token(OTHER, "other")
     tokens.save_token(TOKEN, "web", refresh_token=REFRESH, expires_at=42)
