@@ -16,7 +16,7 @@ import subprocess
 import sys
 
 from . import settings
-from .urls import lower, match_parts
+from .urls import credential_fields, lower, match_parts
 
 GIT_TIMEOUT_S = 10.0
 SCRIPT = "git-credential-hf"
@@ -469,15 +469,21 @@ def _host_matches(pattern: str, host: str) -> bool:
 
 
 def url_matches(pattern: str, url: str) -> bool:
-    """Whether ``credential.<pattern>.*`` applies to ``url`` (git's urlmatch rules)."""
-    want, have = match_parts(pattern), match_parts(url)
-    if want is None or have is None:
+    """Whether ``credential.<pattern>.*`` applies to ``url``, as git decides it (urlmatch.c;
+    credential.c's match_partial_url when the pattern is not a URL git can normalize)."""
+    want = match_parts(pattern)
+    if want is None:  # "host[:port]/path", "://host", "https://": each field set must be equal
+        have_fields = credential_fields(url)
+        fields = zip(credential_fields(pattern), have_fields)
+        return have_fields[0] is not None and all(w is None or w == h for w, h in fields)
+    have = match_parts(url)
+    if have is None:
         return False
     w_scheme, w_user, w_host, w_port, w_path = want
     h_scheme, h_user, h_host, h_port, h_path = have
-    if w_scheme is None:  # a partial URL ("host/path"): exact fields, any protocol
-        same_port = not w_port or w_port == h_port
-        return w_host == h_host and same_port and (not w_path or w_path == h_path)
+    # git matches the URL it rebuilt from the credential, whose path is %-encoded: a "?" or
+    # "#" there is a path character, not the pattern's query.
+    h_path = [p.replace("?", "%3F").replace("#", "%23") for p in h_path]
     if w_scheme != h_scheme or (w_user is not None and w_user != h_user):
         return False
     return _host_matches(w_host, h_host) and w_port == h_port and h_path[: len(w_path)] == w_path

@@ -77,25 +77,37 @@ def normalize_host(protocol: str, host: str) -> str:
     return host
 
 
-def match_parts(url: str) -> tuple[str | None, str | None, str, str, list[str]] | None:
-    """``(scheme, user, host, port, path segments)`` for git's urlmatch; the scheme is ``None``
-    for a partial URL (``host/path``), the port is the default one when absent. ``None`` for
-    what git refuses to match (no host, a non-ASCII host)."""
+def match_parts(url: str) -> tuple[str, str | None, str, str, list[str]] | None:
+    """``(scheme, user, host, port, path segments)`` of a URL git's url_normalize accepts, for
+    urlmatch; the port is the default one when absent. ``?`` and ``#`` stay in the segments:
+    git matches the credential's path, which keeps them (credential_from_url), against the
+    pattern's path and query. ``None`` when git could not normalize it (no ``scheme://``, no
+    host, a non-ASCII host): git then compares fields as written (``credential_fields``)."""
     parts = split(url)
     if parts is None:
-        if "://" in url:
-            return None
-        scheme = None
-        user, _password, hostport, rest = _split_authority(url)
-    else:
-        scheme = lower(parts[0])
-        _s, user, _password, hostport, rest = parts
-    path = rest.split("?", 1)[0].split("#", 1)[0]
+        return None
+    scheme, user, _password, hostport, rest = parts
     host, port = split_host_port(hostport)
     if not host or not host.isascii():
         return None
-    port = port or DEFAULT_PORTS.get(scheme or "", "")
-    return scheme, user, lower(host), port, [p for p in path.split("/") if p]
+    scheme = lower(scheme)
+    port = port or DEFAULT_PORTS.get(scheme, "")
+    return scheme, user, lower(host), port, [p for p in rest.split("/") if p]
+
+
+def credential_fields(url: str) -> tuple[str | None, str | None, str | None, str | None]:
+    """``(protocol, username, host, path)`` as git's credential_from_potentially_partial_url
+    reads ``url``: ``scheme://`` optional, the host with its port as written, the path without
+    its leading and trailing slashes, ``%XX`` decoded, nothing lower-cased. An empty protocol,
+    host or path is ``None`` (git leaves the field unset: it then matches anything)."""
+    from urllib.parse import unquote  # not on get's hot path: only gitconfig asks
+
+    scheme_end = url.find("://")
+    protocol = url[:scheme_end] if scheme_end > 0 else None
+    user, _password, host, rest = _split_authority(url[scheme_end + 3 :] if scheme_end >= 0 else url)
+    path = rest.lstrip("/").rstrip("/")
+    return (protocol, None if user is None else unquote(user), unquote(host) or None,
+            unquote(path) or None)
 
 
 class EndpointError(ValueError):

@@ -167,12 +167,26 @@ def test_split_stops_at_a_separator_right_after_the_scheme(url, parts):
 
 
 @pytest.mark.parametrize(("url", "path"), [
-    ("https://hf.co/a?b?c", ["a"]),
-    ("https://hf.co/a#b#c", ["a"]),
-    ("https://hf.co/a?b#c", ["a"]),
+    ("https://hf.co/a?b?c", ["a?b?c"]),
+    ("https://hf.co/a#b/c", ["a#b", "c"]),
+    ("https://hf.co?b/c", ["?b", "c"]),
+    ("https://hf.co//a//b/", ["a", "b"]),
 ])
-def test_match_parts_cuts_the_path_at_the_first_query_or_fragment(url, path):
+def test_match_parts_keeps_query_and_fragment_in_the_segments(url, path):
     assert urls.match_parts(url)[4] == path
+
+
+@pytest.mark.parametrize(("url", "parts"), [
+    ("hf.co", (None, None, "hf.co", None)),
+    ("://hf.co", (None, None, "hf.co", None)),
+    ("https://", ("https", None, None, None)),
+    ("HTTPS://Al%69ce:pw@HF.co:443//a/b%2F//", ("HTTPS", "Alice", "HF.co:443", "a/b/")),
+    ("@hf.co/?q", (None, "", "hf.co", "?q")),
+    ("hf%2eco#f", (None, None, "hf.co", "#f")),
+    ("", (None, None, None, None)),
+])
+def test_credential_fields_reads_as_written_and_decodes(url, parts):
+    assert urls.credential_fields(url) == parts
 
 
 @pytest.mark.parametrize(("value", "message"), [
