@@ -263,9 +263,11 @@ class DeviceLogin:
             f"And enter the code: {self.user_code}",
         ]
 
-    def finish(self, on_pending: Callable[[], None] | None = None) -> LoginResult:
+    def finish(self, on_pending: Callable[[], None] | None = None,
+               ask_git: Callable[[], bool] | None = None) -> LoginResult:
         """Poll until approved (bounded by the code's lifetime); ``LoginError`` when the user
-        denies, the code expires or the token does not pass the checks (nothing saved then)."""
+        denies, the code expires or the token does not pass the checks (nothing saved then).
+        ``ask_git``: asked once the token is saved, unless ``add_to_git_credential`` is set."""
         from . import oauth
 
         try:
@@ -294,16 +296,21 @@ class DeviceLogin:
             else:
                 days = max(1, answer.expires_in // 86400)
                 result.note = f"this token expires in {days} days; log in again to renew it."
-        return _finish(result, token, self.add_to_git_credential)
+        add_to_git = self.add_to_git_credential or (ask_git is not None and ask_git())
+        return _finish(result, token, add_to_git)
 
 
-def web_login(add_to_git_credential: bool = False, write_permission: bool = False) -> None:
-    """Browser login on a terminal: print the URL and the code, wait, print the outcome."""
+def web_login(add_to_git_credential: bool = False, write_permission: bool = False,
+              *, ask_git: bool = False) -> None:
+    """Browser login on a terminal (``login(web=True)``, ``interpreter_login(web=True)``, the
+    CLI): print the URL and the code, a dot per poll while waiting, then the outcome. With
+    ``ask_git``, the git question comes once the browser approved, unless already answered."""
     device = DeviceLogin(add_to_git_credential, write_permission)
-    _print_lines(["", *device.lines(), ""])
+    _print_lines(["", *(f"    {line}" for line in device.lines()), ""])
     print("Waiting for authorization", end="", flush=True)
     try:
-        result = device.finish(on_pending=lambda: print(".", end="", flush=True))
+        result = device.finish(on_pending=lambda: print(".", end="", flush=True),
+                               ask_git=(lambda: ask_yes_no(GIT_QUESTION)) if ask_git else None)
     finally:
         print()
     _print_lines(result.lines())
@@ -434,12 +441,7 @@ def interpreter_login(
     if not _new_session(new_session, skip_if_logged_in) and _still_logged_in(write_permission):
         return
     if web:
-        device = DeviceLogin(False, write_permission)
-        _print_lines(["", *device.lines(), ""])
-        result = device.finish()
-        if ask_yes_no(GIT_QUESTION):
-            result.git, result.git_error = configure_git()
-        _print_lines(result.lines())
+        web_login(write_permission=write_permission, ask_git=True)
         return
     token = prompt_token()
     add_to_git = ask_yes_no(GIT_QUESTION)

@@ -176,29 +176,13 @@ def _cmd_login(ns) -> int:
 
 
 def _web_login(add_to_git: bool, write_permission: bool) -> int:
-    """``login --web``: the URL and the code, dots while waiting, then the outcome; the git
-    question comes after the approval (only on a terminal, and unless already answered)."""
+    """``login --web``: the git question comes after the approval, only on a terminal."""
     from . import _login
 
     try:
-        device = _login.DeviceLogin(False, write_permission)
-        print()
-        for line in device.lines():
-            print(f"    {line}")
-        print()
-        print("Waiting for authorization", end="", flush=True)
-        try:
-            result = device.finish(on_pending=lambda: print(".", end="", flush=True))
-        finally:
-            print()
-        if not add_to_git and output.stdin_is_tty():
-            add_to_git = _login.ask_yes_no(_login.GIT_QUESTION)
+        _login.web_login(add_to_git, write_permission, ask_git=output.stdin_is_tty())
     except _login.LoginError as e:
         return fail(f"login failed: {e}")
-    if add_to_git:
-        result.git, result.git_error = _login.configure_git()
-    for line in result.lines():
-        print(line)
     return 0
 
 

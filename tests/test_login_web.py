@@ -16,6 +16,8 @@ import pytest
 import git_credential_hf
 from git_credential_hf import _login, cli, gitconfig, output, tokens
 
+from support import load_local_hub
+
 BIN = Path(sys.executable).parent
 SCRIPT = BIN / "git-credential-hf"
 COMMAND = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "git_credential_hf"]
@@ -24,7 +26,7 @@ WRITE = "hf_" + "W" * 30 + "wrt1"
 
 @pytest.fixture
 def hub(tmp_path, monkeypatch):
-    import local_hub
+    local_hub = load_local_hub()
 
     with local_hub.LocalHub(tmp_path / "hub") as h:
         h.add_token(WRITE, user="alice", role="write", display_name="laptop")
@@ -96,6 +98,17 @@ def test_interpreter_login_web_asks_the_git_question(hub, ours, monkeypatch, cap
     assert_saved_browser_login()
     assert gitconfig.helpers_for(hub.url) == [] or all(
         not gitconfig.is_hf_helper(v) for v, _o in gitconfig.helpers_for(hub.url))
+
+
+def test_interpreter_login_web_yes_sets_git_up_without_the_not_set_up_hint(hub, ours, monkeypatch, capsys):
+    """The git question is answered before the outcome is built: a "y" gives the setup lines,
+    not also the hint that git does not use the token yet."""
+    monkeypatch.setattr("builtins.input", lambda question: "y")
+    git_credential_hf.interpreter_login(web=True)
+    out = capsys.readouterr().out
+    assert gitconfig.helpers_for(hub.url)[0][0] == ours
+    assert "git: " in out and _login.GIT_HINT not in out
+    assert out.index("And enter the code") < out.index("Waiting for authorization")
 
 
 def _read_until(fd: int, marker: bytes, seen: bytearray, timeout: float = 60) -> None:
