@@ -242,6 +242,26 @@ def test_erase_of_a_revoked_named_token_removes_only_that_entry(two_accounts: Fa
     assert served("alice")[1] == BOB  # alice has no token any more: the active one
 
 
+def test_erase_of_a_dead_named_browser_login_removes_that_entry_and_its_account(
+        two_accounts: FakeHub, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The dead-refresh-token path removes through the same step as the 401 path: the entry the
+    username picked goes, and so does its account entry (bob's login is untouched)."""
+    from types import SimpleNamespace
+
+    from git_credential_hf import oauth
+
+    tokens.save_token(ALICE, "alice-laptop", activate=False, refresh_token="hf_oauth_r_" + "r" * 20,
+                      expires_at=1)
+    del two_accounts.known[ALICE]  # the access token is refused...
+    refused = []  # ...and so is its refresh token (invalid_grant)
+    monkeypatch.setattr(oauth, "refresh_if_due", lambda token, force=False: refused.append(token)
+                        or SimpleNamespace(state="dead", token=token, problem="invalid_grant"))
+    code, _, err = run("erase", HUB + f"username=alice\npassword={ALICE}\n")
+    assert refused == [ALICE] and code == 1 and "cannot be renewed" in err and ALICE not in err
+    assert tokens.stored_tokens() == {"bob-work": BOB} and tokens.read_token_file() == BOB
+    assert accounts.account_of(ALICE) is None and accounts.account_of(BOB) == "bob"
+
+
 def test_store_of_the_selected_named_token_is_a_no_op(two_accounts: FakeHub) -> None:
     assert run("store", HUB + f"username=alice\npassword={ALICE}\n") == (0, b"", "")
     assert two_accounts.calls == [] and tokens.read_token_file() == BOB
