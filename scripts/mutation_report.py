@@ -85,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
             "score": round(raw, 2), "equivalent": len(eq), "adjusted_score": round(adjusted, 2),
             "left": left, "stale_equivalent_entries": stale,
             "survived": sorted(m for m, s in statuses.items() if s == "survived"),
+            "undetected": undetected,
             "modules": {m: dict(c) for m, c in sorted(per_module.items())},
         }, indent=2))
     else:

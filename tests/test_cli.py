@@ -350,6 +350,7 @@ def test_status_in_a_repository_with_its_own_reset(capsys, monkeypatch, ours, tm
 # --- the hot path ---------------------------------------------------------------------------------
 
 
+@pytest.mark.spawns_python
 def test_get_loads_nothing_heavy():
     code = (
         "import sys, io\n"
