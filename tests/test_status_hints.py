@@ -110,3 +110,228 @@ def test_login_without_git_setup_ends_with_how_to_let_git_use_the_token(monkeypa
     capsys.readouterr()
     _login.login(TOKEN)
     assert "git does not use this token" not in capsys.readouterr().out
+
+
+# --- issue 14: the same hints in this process (a child interpreter cannot see a mutant) ----------
+# Every case below reads real git config files with real git, and asserts the exact line status
+# prints: the file, the line git reads the entry from, its kind, and the fix that works there.
+
+
+@pytest.fixture
+def ours(monkeypatch: pytest.MonkeyPatch) -> str:
+    from git_credential_hf import gitconfig
+
+    monkeypatch.setattr(gitconfig, "helper_command", lambda: HELPER)
+    return HELPER
+
+
+def status_here(capsys) -> tuple[int, str, str]:
+    from git_credential_hf import cli
+
+    code = cli.main(["status"])
+    out, err = capsys.readouterr()
+    assert TOKEN not in out + err
+    return code, out, err
+
+
+def hides(where: str, key: str, fix: str, url: str = URL) -> str:
+    return (f"git-credential-hf: git will not ask this helper for {url}: {where} sets "
+            f'{key} = "" after it, which drops every helper configured before; fix: {fix}\n')
+
+
+@pytest.fixture
+def set_up(ours: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys) -> Path:
+    """setup done (in this process), a token in the environment, a fresh repository."""
+    from git_credential_hf import cli
+
+    monkeypatch.setenv("HF_TOKEN", TOKEN)
+    assert cli.main(["setup"]) == 0
+    path = tmp_path / "repo"
+    git("init", "-q", str(path))
+    capsys.readouterr()
+    return path
+
+
+def test_repository_reset_line_and_fix_in_process(set_up: Path, ours: str, capsys,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    config = set_up / ".git" / "config"
+    git("config", "--local", "credential.helper", "", cwd=set_up)
+    line = _line(config, "helper")
+    monkeypatch.chdir(set_up)
+    code, _out, err = status_here(capsys)
+    add = f"git config --file {config} --add credential.helper {ours}"
+    assert (code, err) == (1, hides(f"{config}:{line} (repository config)", "credential.helper",
+                                    f"delete line {line} of {config}, or add this helper after "
+                                    f"it: {add}"))
+    subprocess.run(add, shell=True, check=True, capture_output=True)  # the fix, as printed
+    assert subprocess.run(["git", "config", "--file", str(config), "--get-all",
+                           "credential.helper"], capture_output=True, text=True,
+                          check=True).stdout == f"\n{ours}\n"
+    code, out, err = status_here(capsys)
+    assert (code, err) == (0, "") and f"{URL} → {ours}" in out
+
+
+def test_url_scoped_repository_reset_names_its_section_line(set_up: Path, ours: str, capsys,
+                                                           monkeypatch: pytest.MonkeyPatch
+                                                           ) -> None:
+    config = set_up / ".git" / "config"
+    key = f"credential.{URL}.helper"
+    # decoys before it: the same value for another URL, and in the generic section
+    git("config", "--local", "credential.https://example.com.helper", "", cwd=set_up)
+    git("config", "--local", "credential.helper", "store", cwd=set_up)
+    git("config", "--local", key, "", cwd=set_up)
+    text = config.read_text().splitlines()
+    line = len(text)  # the last line: `helper = ` under [credential "https://huggingface.co"]
+    assert text[line - 2] == f'[credential "{URL}"]'
+    monkeypatch.chdir(set_up)
+    code, _out, err = status_here(capsys)
+    add = f"git config --file {config} --add {key} {ours}"
+    assert (code, err) == (1, hides(f"{config}:{line} (repository config)", key,
+                                    f"delete line {line} of {config}, or add this helper after "
+                                    f"it: {add}"))
+
+
+@pytest.mark.parametrize(("body", "line"), [
+    # the last matching line wins; other sections, other values and comments do not count
+    ('[credential]\n\thelper =\n[core]\n\thelper =\n[credential]\n\thelper = ""\n', 6),
+    ('[credential]\n\thelper = store\n\tHELPER = "" # reset\n', 3),
+    ('[Credential]\n\thelper = ; reset\n[credential "https://example.com"]\n\thelper =\n', 2),
+    ('[credential] helper =\n[user]\n\tname = x\n', 1),  # a key on the header's line
+    ('[credential "https://example.com"]\n\thelper = x\n[credential]\n\n\thelper\t=\t\n', 5),
+    ('# caf\xe9 \xff\n[credential]\n\thelper =\n', 3),  # bytes that are not UTF-8
+])
+def test_repository_reset_line_is_the_one_git_reads(set_up: Path, ours: str, capsys,
+                                                    monkeypatch: pytest.MonkeyPatch,
+                                                    body: str, line: int) -> None:
+    config = set_up / ".git" / "config"
+    line += len(config.read_bytes().splitlines())  # after what `git init` wrote
+    with config.open("ab") as f:
+        f.write(body.encode("latin-1"))
+    monkeypatch.chdir(set_up)
+    code, _out, err = status_here(capsys)
+    assert code == 1
+    assert f": {config}:{line} (repository config) sets credential.helper = \"\"" in err
+    assert f"fix: delete line {line} of {config}, or add this helper after it:" in err
+
+
+def test_legacy_section_header_line(set_up: Path, ours: str, capsys,
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """`[credential.huggingface.co]`: git's old subsection syntax, read as
+    credential.huggingface.co.helper, a pattern for that host."""
+    config = set_up / ".git" / "config"
+    with config.open("a") as f:
+        f.write("[credential.example.com]\n\thelper =\n[credential.huggingface.co]\n\thelper =\n")
+    line = len(config.read_text().splitlines())
+    monkeypatch.chdir(set_up)
+    code, _out, err = status_here(capsys)
+    key = "credential.huggingface.co.helper"
+    assert (code, err) == (1, hides(f"{config}:{line} (repository config)", key,
+                                    f"delete line {line} of {config}, or add this helper after "
+                                    f"it: git config --file {config} --add {key} {ours}"))
+
+
+def test_global_reset_after_setup_in_process(set_up: Path, capsys) -> None:
+    gitconfig_file = Path(os.environ["GIT_CONFIG_GLOBAL"])
+    with gitconfig_file.open("a") as f:
+        f.write('[credential]\n\thelper = ""\n')
+    line = len(gitconfig_file.read_text().splitlines())
+    code, _out, err = status_here(capsys)
+    assert (code, err) == (1, hides(f"{gitconfig_file}:{line} (global config)",
+                                    "credential.helper",
+                                    f"delete line {line} of {gitconfig_file}, then run "
+                                    "git-credential-hf setup"))
+
+
+@pytest.mark.parametrize("where", ["explicit", "home", "xdg", "xdg-default"])
+def test_each_global_file_git_reads_is_named_as_the_global_config(
+        where: str, ours: str, capsys, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """$GIT_CONFIG_GLOBAL, else ~/.gitconfig and $XDG_CONFIG_HOME/git/config (default
+    ~/.config/git/config): a reset in any of them is in the global config, whose fix is setup."""
+    from git_credential_hf import cli
+
+    home = Path(os.environ["HOME"])
+    monkeypatch.setenv("HF_TOKEN", TOKEN)
+    if where == "explicit":
+        path = tmp_path / "elsewhere" / "global.cfg"
+        path.parent.mkdir()
+        monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(path))
+    else:
+        monkeypatch.delenv("GIT_CONFIG_GLOBAL")
+        path = home / ".gitconfig"
+        if where == "xdg":
+            monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+            path = tmp_path / "xdg" / "git" / "config"
+        elif where == "xdg-default":
+            path = home / ".config" / "git" / "config"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if where != "home":
+            path.write_text("")  # git writes ~/.gitconfig; the XDG file only when it exists
+            (home / ".gitconfig").unlink(missing_ok=True)
+    assert cli.main(["setup"]) == 0
+    assert f"= \"\" then {ours} in {path}" in capsys.readouterr().out
+    with path.open("a") as f:
+        f.write('[credential]\n\thelper =\n')
+    line = len(path.read_text().splitlines())
+    code, _out, err = status_here(capsys)
+    assert (code, err) == (1, hides(f"{path}:{line} (global config)", "credential.helper",
+                                    f"delete line {line} of {path}, then run "
+                                    "git-credential-hf setup"))
+
+
+def test_a_file_the_global_config_includes_is_named_with_its_fix(set_up: Path, ours: str,
+                                                                 capsys, tmp_path: Path
+                                                                 ) -> None:
+    included = tmp_path / "work.inc"
+    included.write_text(f'# shared\n[credential "{URL}"]\n\thelper =\n')
+    git("config", "--global", "include.path", str(included))
+    key = f"credential.{URL}.helper"
+    code, _out, err = status_here(capsys)
+    assert (code, err) == (1, hides(
+        f"{included}:3 (included by the global config: include/includeIf)", key,
+        f"delete line 3 of {included}, or add this helper after it: "
+        f"git config --file {included} --add {key} {ours}"))
+
+
+def test_a_file_the_repository_includes_is_named_with_its_fix(set_up: Path, ours: str,
+                                                              capsys, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch
+                                                              ) -> None:
+    included = tmp_path / "team.inc"
+    included.write_text("[credential]\n\thelper =\n")
+    git("config", "--local", "include.path", str(included), cwd=set_up)
+    monkeypatch.chdir(set_up)
+    code, _out, err = status_here(capsys)
+    assert (code, err) == (1, hides(
+        f"{included}:2 (included by the repository config: include/includeIf)",
+        "credential.helper",
+        f"delete line 2 of {included}, or add this helper after it: "
+        f"git config --file {included} --add credential.helper {ours}"))
+
+
+def test_a_reset_on_the_command_line_is_named_as_such(set_up: Path, capsys,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GIT_CONFIG_COUNT", "1")
+    monkeypatch.setenv("GIT_CONFIG_KEY_0", "credential.helper")
+    monkeypatch.setenv("GIT_CONFIG_VALUE_0", "")
+    code, _out, err = status_here(capsys)
+    assert (code, err) == (1, hides(
+        "the command line (-c or GIT_CONFIG_PARAMETERS)", "credential.helper",
+        "drop -c credential.helper= (or GIT_CONFIG_PARAMETERS) from the command"))
+
+
+def test_hint_for_an_entry_git_read_from_no_file(ours: str, capsys,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """An entry without a file or a line (here the in-memory config): where it is, as git named
+    it, and a fix that needs no line number."""
+    from git_credential_hf import commands, gitconfig
+
+    monkeypatch.setenv("HF_TOKEN", TOKEN)
+    memory = gitconfig.MemoryConfig()
+    gitconfig.setup(config=memory)
+    memory.local.append((f"credential.{URL}.helper", ""))
+    report = commands.status_report(config=memory)
+    key = f"credential.{URL}.helper"
+    assert report.problems == [hides(
+        "<memory:local> (included by the repository config: include/includeIf)", key,
+        f"delete the empty helper in <memory:local>, or add this helper after it: "
+        f"git config --file '<memory:local>' --add {key} {ours}")[len("git-credential-hf: "):-1]]
