@@ -777,3 +777,135 @@ def test_notebook_login_shows_the_widget_by_default_even_when_logged_in(hub, mon
     tokens.save_token(WRITE, "laptop")
     git_credential_hf.notebook_login()
     assert shown == [("widget", False)]
+
+
+# --- issue 14: the several-accounts wrappers of the Python API (logout by name, switch, list,
+# check_access): the lines they print, the token files left, what git holds afterwards ----------
+
+
+def git_values(key: str) -> list[str]:
+    proc = subprocess.run(["git", "config", "--global", "--get-all", key], capture_output=True,
+                          text=True, check=False)
+    return proc.stdout.splitlines()
+
+
+def test_logout_by_name_of_another_token_keeps_the_active_one(hub, capsys):
+    git_credential_hf.login(token=WRITE)  # stored as "laptop"
+    git_credential_hf.login(token=READ)  # stored as "bob", now the active token
+    capsys.readouterr()
+    git_credential_hf.logout(token_name="laptop")
+    out = capsys.readouterr().out
+    assert out.splitlines() == [
+        f"Removed the token 'laptop' (hf_****wrt1) from {settings.stored_tokens_path()}"]
+    assert_no_secret(out)
+    assert stored() == {"bob-read": READ} and tokens.read_token_file() == READ
+
+
+def test_logout_by_name_of_the_active_token_removes_the_token_file_too(hub, capsys):
+    git_credential_hf.login(token=READ)
+    git_credential_hf.login(token=WRITE)  # "laptop" is active
+    capsys.readouterr()
+    git_credential_hf.logout(token_name="laptop")
+    out = capsys.readouterr().out
+    assert out.splitlines() == [
+        f"Removed the token 'laptop' (hf_****wrt1) from {settings.stored_tokens_path()}",
+        f"It was the active token: {token_file()} was removed too.",
+    ]
+    assert_no_secret(out)
+    assert stored() == {"bob-read": READ} and not token_file().exists()
+
+
+def test_logout_by_an_unknown_name_changes_nothing(hub, capsys):
+    git_credential_hf.login(token=WRITE)
+    capsys.readouterr()
+    with pytest.raises(_login.LoginError) as e:
+        git_credential_hf.logout(token_name="nobody")
+    assert str(e.value) == f"no token named 'nobody' in {settings.stored_tokens_path()}"
+    assert capsys.readouterr().out == ""
+    assert stored() == {"laptop": WRITE} and tokens.read_token_file() == WRITE
+
+
+def test_auth_switch_lines_and_token_file(hub, capsys):
+    git_credential_hf.login(token=WRITE)
+    git_credential_hf.login(token=READ)
+    capsys.readouterr()
+    git_credential_hf.auth_switch("laptop")
+    out = capsys.readouterr().out
+    assert out.splitlines() == ["The current active token is: laptop"]
+    assert tokens.read_token_file() == WRITE
+    assert git_values(f"credential.{hub.url}.helper") == []  # git left alone by default
+
+
+def test_auth_switch_with_git_sets_it_up_and_says_so(hub, capsys, monkeypatch):
+    monkeypatch.setattr(gitconfig, "helper_command", lambda: "/opt/hf/bin/git-credential-hf")
+    git_credential_hf.login(token=WRITE)
+    git_credential_hf.login(token=READ)
+    capsys.readouterr()
+    git_credential_hf.auth_switch("laptop", add_to_git_credential=True)
+    key = f"credential.{hub.url}.helper"
+    assert capsys.readouterr().out.splitlines() == [
+        f'git: {hub.url}: set {key} = "" then /opt/hf/bin/git-credential-hf in '
+        f"{os.environ['GIT_CONFIG_GLOBAL']}",
+        "The current active token is: laptop",
+    ]
+    assert git_values(key) == ["", "/opt/hf/bin/git-credential-hf"]
+    assert tokens.read_token_file() == WRITE
+
+
+def test_auth_switch_notes_an_environment_token_that_overrides(hub, capsys, monkeypatch):
+    git_credential_hf.login(token=WRITE)
+    git_credential_hf.login(token=READ)
+    monkeypatch.setenv("HF_TOKEN", OLD)
+    capsys.readouterr()
+    git_credential_hf.auth_switch("laptop")
+    out = capsys.readouterr().out
+    assert out.splitlines() == [
+        "The current active token is: laptop",
+        "Note: HF_TOKEN is set and overrides the token you switched to.",
+    ]
+    assert_no_secret(out)
+
+
+def test_auth_switch_to_an_unknown_name_changes_nothing(hub, capsys):
+    git_credential_hf.login(token=WRITE)
+    capsys.readouterr()
+    with pytest.raises(_login.LoginError) as e:
+        git_credential_hf.auth_switch("nobody")
+    assert str(e.value) == (f"no token named 'nobody' in {settings.stored_tokens_path()} "
+                            "(known: laptop)")
+    assert capsys.readouterr().out == "" and tokens.read_token_file() == WRITE
+
+
+def test_list_tokens_asks_the_hub_only_when_told(hub):
+    tokens.save_token(READ, "from-hf")  # saved by huggingface_hub: its account is not known
+    rows = git_credential_hf.list_tokens()
+    assert [(r["name"], r["token"], r["account"]) for r in rows] == [
+        ("from-hf", "hf_****red2", None)]
+    assert hub.count("/api/whoami-v2") == 0
+    rows = git_credential_hf.list_tokens(check=True)
+    assert [(r["name"], r["account"], r["role"], r["active"]) for r in rows] == [
+        ("from-hf", "bob", "read", True)]
+    assert_no_secret(repr(rows))
+
+
+def test_check_access_of_the_active_token(hub):
+    git_credential_hf.login(token=WRITE)
+    got = git_credential_hf.check_access("alice/model")  # a model by default
+    assert (got["account"], got["role"], got["source"], got["can_write"]) == (
+        "alice", "write", "file", True)
+    assert_no_secret(repr(got))
+
+
+def test_check_access_for_a_username_picks_that_accounts_token(hub):
+    git_credential_hf.login(token=WRITE)
+    git_credential_hf.login(token=READ)  # bob is active
+    got = git_credential_hf.check_access("alice/data", "dataset", username="alice")
+    assert (got["account"], got["source"], got["can_write"]) == ("alice", "stored:laptop", True)
+    assert git_credential_hf.check_access("alice/data", "dataset")["account"] == "bob"
+
+
+def test_check_access_refusals_are_login_errors_with_the_reason(hub):
+    git_credential_hf.login(token=WRITE)
+    with pytest.raises(_login.LoginError) as e:
+        git_credential_hf.check_access("alice/x", "bucket")
+    assert str(e.value) == "unknown repository type 'bucket' (model, dataset or space)"
