@@ -687,3 +687,79 @@ def test_memory_config_reads_repository_entries_last(ours):
     memory.add(f"credential.{URL}.helper", "global-one")
     assert gitconfig.helpers_for(URL, config=memory) == [("global-one", "<memory>"),
                                                          ("local-one", "<memory:local>")]
+
+
+# --- issue 14: the launcher through its interpreter, the refusal line, the probe's bytes, the
+# in-memory config's scopes -----------------------------------------------------------------------
+
+
+def _sh(path: Path, body: str) -> Path:
+    path.write_text("#!/bin/sh\n" + body)
+    path.chmod(0o755)
+    return path
+
+
+def test_a_launcher_whose_shebang_cannot_run_is_started_through_its_interpreter(tmp_path,
+                                                                               monkeypatch):
+    """pip writes the interpreter's path as the shebang; with a space in it the kernel cannot
+    run the launcher, so git must be given `!'<python>' '<launcher>'`."""
+    bindir = tmp_path / "my venv" / "bin"
+    bindir.mkdir(parents=True)
+    python = _sh(bindir / "python", f'exec "{sys.executable}" "$@"\n')
+    launcher = bindir / "git-credential-hf"
+    launcher.write_text(f"#!{python}\nimport sys\nsys.stdin.read()\n")
+    launcher.chmod(0o755)
+    monkeypatch.setattr(sys, "argv", [str(launcher), "setup"])
+    monkeypatch.setattr(sys, "executable", str(python))
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    assert gitconfig.starts(f"!'{launcher}'") is not None  # as is, it does not start
+    command = gitconfig.helper_command()
+    assert command == f"!'{python}' '{launcher}'"
+    assert gitconfig.is_hf_helper(command)
+
+
+def test_helper_command_refusal_names_every_candidate_and_why(tmp_path, monkeypatch):
+    bindir = tmp_path / "venv" / "bin"
+    bindir.mkdir(parents=True)
+    python = _sh(bindir / "python", "echo 'no python here' >&2\nexit 4\n")
+    launcher = _sh(bindir / "git-credential-hf", "echo broken >&2\nexit 3\n")
+    monkeypatch.setattr(sys, "argv", ["-c"])
+    monkeypatch.setattr(sys, "executable", str(python))
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    with pytest.raises(gitconfig.GitError) as e:
+        gitconfig.helper_command()
+    assert str(e.value) == (
+        f"no command for this helper starts ({launcher}: exit code 3: broken; "
+        f"!{python} {launcher}: exit code 4: no python here; "
+        f"!{python} -I -m git_credential_hf: exit code 4: no python here)")
+
+
+def test_starts_sends_git_a_get_for_a_host_that_is_not_the_hub(tmp_path):
+    """The probe is what git would send: a `get` for a host no endpoint serves."""
+    seen = tmp_path / "seen"
+    helper = f"!f() {{ echo \"$1\" > '{seen}.op'; cat > '{seen}'; }}; f"
+    assert gitconfig.starts(helper) is None
+    assert (tmp_path / "seen.op").read_text() == "get\n"
+    assert seen.read_text() == "protocol=https\nhost=git-credential-hf.invalid\n\n"
+
+
+def test_starts_reason_is_the_exit_code_and_first_stderr_line(tmp_path):
+    helper = _sh(tmp_path / "git-credential-x",
+                 "cat >/dev/null\nprintf '\\n  caf\\303\\251 down\\nmore\\n' >&2\nexit 2\n")
+    assert gitconfig.starts(str(helper)) == "exit code 2: caf\u00e9 down"
+
+
+def test_memory_config_scopes_agree_with_git(ours, tmp_path):
+    repo = tmp_path / "repo"
+    git("init", "-q", str(repo))
+    real, memory = gitconfig.GitConfig(), gitconfig.MemoryConfig()
+    for config in (real, memory):
+        gitconfig.setup(config=config)
+    git("-C", str(repo), "config", "credential.helper", "")
+    memory.local.append(("credential.helper", ""))
+
+    def scopes(config) -> list[tuple[str, str, str]]:
+        return [(url, value, scope) for url, value, _o, scope in config.scoped_entries(str(repo))]
+
+    assert scopes(memory) == scopes(real)
+    assert [scope for _u, _v, scope in scopes(real)] == ["global"] * 4 + ["local"]
