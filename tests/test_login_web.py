@@ -233,3 +233,23 @@ def test_login_web_in_a_notebook_shows_link_and_code(hub, monkeypatch):
     assert "Login successful" in shown[-1].data
     token = assert_saved_browser_login()
     assert all(token not in s.data for s in shown)
+
+
+# issue 14: the boundaries of the expiry line: the very second it expires, under a minute,
+# exactly an hour / a day, minutes counted by 60 s.
+@pytest.mark.parametrize(("left", "has_refresh", "text"), [
+    (0, True, "expired, will refresh"),
+    (0, False, "expired; log in again: git-credential-hf login --web"),
+    (1, False, "expires in 1 minute (no refresh token: log in again then)"),
+    (0.5, False, "expires in 1 minute (no refresh token: log in again then)"),
+    (30, False, "expires in 1 minute (no refresh token: log in again then)"),
+    (600, False, "expires in 10 minutes (no refresh token: log in again then)"),
+    (3599, False, "expires in 59 minutes (no refresh token: log in again then)"),
+    (3600, False, "expires in 1 hour (no refresh token: log in again then)"),
+    (86399, False, "expires in 23 hours (no refresh token: log in again then)"),
+    (86400, False, "expires in 1 day (no refresh token: log in again then)"),
+    (600, True, "expires in 10 minutes, will refresh"),
+])
+def test_describe_expiry_boundaries(left, has_refresh, text):
+    now = 1_800_000_000
+    assert _login.describe_expiry(now + left, has_refresh, now) == text
