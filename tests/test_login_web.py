@@ -253,3 +253,15 @@ def test_login_web_in_a_notebook_shows_link_and_code(hub, monkeypatch):
 def test_describe_expiry_boundaries(left, has_refresh, text):
     now = 1_800_000_000
     assert _login.describe_expiry(now + left, has_refresh, now) == text
+
+
+def test_get_token_never_refreshes_a_token_the_environment_sets(hub, monkeypatch):
+    """HF_TOKEN wins as it is, even when it is also a stored browser login due for refresh: the
+    refresh is the token file's business."""
+    answer = hub.issue_oauth("alice", expires_in=-60)
+    tokens.save_token(answer["access_token"], "oauth-alice", refresh_token=answer["refresh_token"],
+                      expires_at=answer["expires_at"])
+    monkeypatch.setenv("HF_TOKEN", answer["access_token"])
+    assert git_credential_hf.get_token() == answer["access_token"]
+    assert hub.counter("refresh_grants") == 0
+    assert tokens.stored_sections()["oauth-alice"]["hf_token"] == answer["access_token"]
