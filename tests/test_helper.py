@@ -763,3 +763,39 @@ def test_store_adopting_beside_another_tokens_named_copy_exact_line(patched_whoa
         "is the active one, without a named copy\n"))
     assert tokens.read_token_file() == NEW
     assert tokens.stored_tokens() == {"laptop": TOKEN}
+
+
+def test_store_never_overwrites_a_named_copy_written_after_its_check(patched_whoami: FakeHub) -> None:
+    """store looked at the named copies (none called 'laptop'), then another process saved
+    'laptop': the save, under the lock, keeps that copy."""
+    patched_whoami.add(NEW, display="laptop")
+    tokens.save_token(TOKEN, "laptop", activate=False)
+    code, out, err = run("store", HUB + f"password={NEW}\n", helper.Context(named=lambda: {}))
+    assert (code, out, err.count("\n")) == (1, b"", 1) and "'laptop'" in err
+    assert TOKEN not in err and NEW not in err
+    assert tokens.stored_tokens() == {"laptop": TOKEN}
+    assert tokens.read_token_file() == NEW
+
+
+@pytest.mark.parametrize("op", ["store", "erase"])
+def test_store_and_erase_refuse_a_relative_hf_home_exact_line(op: str, patched_whoami: FakeHub,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    patched_whoami.add(NEW)
+    monkeypatch.setenv("HF_HOME", "rel/hf")
+    assert run(op, HUB + f"password={NEW}\n") == (1, b"", (
+        "git-credential-hf: HF_HOME is a relative path ('rel/hf'): the token would be read and "
+        "written relative to the current directory (a repository, when git runs this helper); "
+        "set it to an absolute path\n"))
+    assert patched_whoami.calls == []
+    # another host is none of its business: nothing said
+    assert run(op, f"protocol=https\nhost=github.com\npassword={NEW}\n") == (0, b"", "")
+
+
+def test_a_hub_user_named_like_the_default_username_gets_the_active_token(patched_whoami: FakeHub) -> None:
+    """git sends back the username get answered (hf_user): that is no account choice, even
+    when a Hub account is called hf_user."""
+    tokens.save_token(TOKEN, "laptop")
+    tokens.save_token(NEW, "other", activate=False)
+    accounts.learn(NEW, {"type": "user", "name": helper.DEFAULT_USERNAME})
+    assert run("get", HUB + f"username={helper.DEFAULT_USERNAME}\n")[1] == ANSWER.encode()
+    assert run("get", HUB)[1] == ANSWER.encode()
