@@ -335,3 +335,51 @@ def test_hint_for_an_entry_git_read_from_no_file(ours: str, capsys,
         "<memory:local> (included by the repository config: include/includeIf)", key,
         f"delete the empty helper in <memory:local>, or add this helper after it: "
         f"git config --file '<memory:local>' --add {key} {ours}")[len("git-credential-hf: "):-1]]
+
+
+def test_helpers_asked_before_this_one_are_named_with_their_file_and_line(
+        ours: str, capsys, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """status warns about each helper git asks first, at the line git reads it from (not the
+    same value for another URL, not an earlier value, quotes as git reads them)."""
+    monkeypatch.setenv("HF_TOKEN", TOKEN)
+    included = tmp_path / "team.inc"
+    included.write_text("[credential]\n\thelper = store\n")
+    global_file = Path(os.environ["GIT_CONFIG_GLOBAL"])
+    global_file.write_text(
+        f"[include]\n\tpath = {included}\n"
+        '[credential "https://example.com"]\n\thelper = store\n'
+        '[credential]\n\thelper = "cache --timeout=60"\n\thelper = store\n'
+        f"\thelper = {ours}\n")
+    code, out, err = status_here(capsys)
+    assert (code, err) == (0, "")
+    warnings = [line for line in out.splitlines() if line.startswith("warning:")]
+    tail = f"before this helper for {URL}: a Hub credential it holds wins; fix: "
+    assert warnings == [
+        f"warning:  git asks 'store' ({included}:2 (included by the global config: "
+        f"include/includeIf)) {tail}remove it from {included}:2",
+        f"warning:  git asks 'cache --timeout=60' ({global_file}:6 (global config)) "
+        f"{tail}git-credential-hf setup",
+        f"warning:  git asks 'store' ({global_file}:7 (global config)) {tail}"
+        "git-credential-hf setup",
+    ]
+
+
+def test_entry_of_a_repository_helper_is_read_in_that_repository(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from git_credential_hf import gitconfig
+
+    repo = tmp_path / "repo"
+    git("init", "-q", str(repo))
+    git("config", "--local", "credential.helper", "store", cwd=repo)
+    config = repo / ".git" / "config"
+    line = len(config.read_text().splitlines())
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # the caller is not in the repository: cwd says where
+    assert gitconfig.helpers_for(URL) == []
+    [(value, origin)] = gitconfig.helpers_for(URL, cwd=str(repo))
+    entry = gitconfig.entry_for(value, origin, URL, cwd=str(repo))
+    assert entry is not None
+    assert (entry.key, entry.where()) == ("credential.helper",
+                                          f"{config}:{line} (repository config)")
+    assert gitconfig.entry_for(value, origin, URL) is None  # not visible from elsewhere
