@@ -352,8 +352,8 @@ def test_helpers_asked_before_this_one_are_named_with_their_file_and_line(
         f"\thelper = {ours}\n")
     code, out, err = status_here(capsys)
     assert (code, err) == (0, "")
-    warnings = [line for line in out.splitlines() if line.startswith("warning:")]
     tail = f"before this helper for {URL}: a Hub credential it holds wins; fix: "
+    warnings = [line for line in out.splitlines() if line.startswith("warning:") and tail in line]
     assert warnings == [
         f"warning:  git asks 'store' ({included}:2 (included by the global config: "
         f"include/includeIf)) {tail}remove it from {included}:2",
