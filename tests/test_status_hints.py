@@ -194,6 +194,7 @@ def test_url_scoped_repository_reset_names_its_section_line(set_up: Path, ours: 
 @pytest.mark.parametrize(("body", "line"), [
     # the last matching line wins; other sections, other values and comments do not count
     ('[credential]\n\thelper =\n[core]\n\thelper =\n[credential]\n\thelper = ""\n', 6),
+    ('[credential]\n\thelper =\n[core]\n\thelper =\n', 2),  # core.helper is no helper
     ('[credential]\n\thelper = store\n\tHELPER = "" # reset\n', 3),
     ('[Credential]\n\thelper = ; reset\n[credential "https://example.com"]\n\thelper =\n', 2),
     ('[credential] helper =\n[user]\n\tname = x\n', 1),  # a key on the header's line
