@@ -350,7 +350,8 @@ def test_helpers_asked_before_this_one_are_named_with_their_file_and_line(
         f"[include]\n\tpath = {included}\n"
         '[credential "https://example.com"]\n\thelper = store\n'
         '[credential]\n\thelper = "cache --timeout=60"\n\thelper = store\n'
-        f"\thelper = {ours}\n")
+        f'[credential "{URL}"]\n\thelper = manager\n'
+        f"[credential]\n\thelper = {ours}\n")
     code, out, err = status_here(capsys)
     assert (code, err) == (0, "")
     tail = f"before this helper for {URL}: a Hub credential it holds wins; fix: "
@@ -361,6 +362,8 @@ def test_helpers_asked_before_this_one_are_named_with_their_file_and_line(
         f"warning:  git asks 'cache --timeout=60' ({global_file}:6 (global config)) "
         f"{tail}git-credential-hf setup",
         f"warning:  git asks 'store' ({global_file}:7 (global config)) {tail}"
+        "git-credential-hf setup",
+        f"warning:  git asks 'manager' ({global_file}:9 (global config)) {tail}"
         "git-credential-hf setup",
     ]
 
