@@ -387,3 +387,31 @@ def test_entry_of_a_repository_helper_is_read_in_that_repository(
     assert (entry.key, entry.where()) == ("credential.helper",
                                           f"{config}:{line} (repository config)")
     assert gitconfig.entry_for(value, origin, URL) is None  # not visible from elsewhere
+
+
+@pytest.mark.parametrize("scope", ["system", "worktree"])
+def test_a_reset_in_the_system_or_worktree_config_is_named_so(
+        scope: str, ours: str, capsys, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("HF_TOKEN", TOKEN)
+    repo = tmp_path / "repo"
+    git("init", "-q", str(repo))
+    if scope == "system":
+        path = tmp_path / "gitconfig-system"
+        path.write_text(f"[credential]\n\thelper = {ours}\n\thelper =\n")
+        monkeypatch.delenv("GIT_CONFIG_NOSYSTEM")
+        monkeypatch.setenv("GIT_CONFIG_SYSTEM", str(path))
+        line = 3
+    else:
+        from git_credential_hf import cli
+
+        assert cli.main(["setup"]) == 0
+        git("config", "extensions.worktreeConfig", "true", cwd=repo)
+        git("config", "--worktree", "credential.helper", "", cwd=repo)
+        path = repo / ".git" / "config.worktree"
+        line = _line(path, "helper")
+    monkeypatch.chdir(repo)
+    capsys.readouterr()
+    code, _out, err = status_here(capsys)
+    assert (code, err) == (1, hides(f"{path}:{line} ({scope} config)", "credential.helper",
+                                    f"delete line {line} of {path}, or add this helper after "
+                                    f"it: git config --file {path} --add credential.helper {ours}"))
