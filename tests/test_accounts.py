@@ -390,3 +390,46 @@ def test_a_login_that_cannot_be_renewed_now_counts_for_the_guard(two_accounts: F
     assert helper.get(cred_for("alice"), ctx, problems) == [("quit", "1")]
     assert len(problems) == 1 and "'alice-laptop'" in problems[0] and ALICE not in problems[0]
     assert tokens.stored_tokens()["alice-laptop"] == ALICE  # never removed
+
+
+# --- issue 14: the account map's edge rows (hand-edited, or written by an older version) --------
+
+
+def write_map(*rows: list[str]) -> None:
+    with state.lock():
+        state.write_lines(accounts.FILE, [list(r) for r in rows])
+
+
+def test_an_unreadable_validation_time_counts_as_the_oldest(fake_hub: FakeHub) -> None:
+    tokens.save_token(ALICE, "alice-laptop", activate=False)
+    tokens.save_token(ALICE2, "alice-ci", activate=False)
+    tokens.save_token(BOB, "bob-work")
+    write_map([state.token_key(ALICE), "alice", "garbage", "write"],
+              [state.token_key(ALICE2), "alice", "0.5", "write"])
+    assert served("alice") == ("alice", ALICE2)
+
+
+def test_equal_validation_times_serve_the_first_section_in_the_file(fake_hub: FakeHub) -> None:
+    """A tie is broken by stored_tokens' order, the same on every request (never the other
+    token of the account on the next one)."""
+    tokens.save_token(ALICE2, "alice-ci", activate=False)
+    tokens.save_token(ALICE, "alice-laptop", activate=False)
+    tokens.save_token(BOB, "bob-work")
+    write_map([state.token_key(ALICE), "alice", "100.000", "write"],
+              [state.token_key(ALICE2), "alice", "100.000", "write"])
+    assert list(tokens.stored_tokens()) == ["alice-ci", "alice-laptop", "bob-work"]
+    assert served("alice") == ("alice", ALICE2)
+
+
+def test_a_row_without_a_role_reads_as_no_role(fake_hub: FakeHub) -> None:
+    tokens.save_token(ALICE, "alice-laptop")
+    write_map([state.token_key(ALICE), "alice", "100.000"])
+    assert accounts.known() == {state.token_key(ALICE): ("alice", "")}
+
+
+def test_a_refresh_of_a_token_recorded_without_a_role_carries_no_role(fake_hub: FakeHub) -> None:
+    tokens.save_token(ALICE, "alice-laptop")
+    write_map([state.token_key(ALICE), "alice", "100.000"])
+    tokens.replace_active(ALICE, CAROL)
+    accounts.carry(ALICE, CAROL)
+    assert accounts.known()[state.token_key(CAROL)] == ("alice", "")
