@@ -319,3 +319,34 @@ def test_quick_reader_reads_what_we_and_huggingface_hub_write() -> None:
     tokens.save_token(TOKEN, "web", refresh_token=REFRESH, expires_at=7)
     text = stored().read_text()
     assert tokens._quick_sections(text) == tokens.stored_sections()
+
+
+# --- issue 14: values refused before anything is written ---------------------------------------
+
+
+def test_replace_active_refuses_a_new_token_with_control_bytes_and_keeps_the_old() -> None:
+    tokens.save_token(TOKEN, "a")
+    with pytest.raises(tokens.TokenStoreError) as info:
+        tokens.replace_active(TOKEN, "hf_new\x01token")
+    assert str(info.value) == "refusing to save a token containing whitespace or control bytes"
+    assert tokens.read_token_file() == TOKEN
+
+
+def test_switch_to_a_section_holding_control_bytes_is_refused_and_changes_nothing() -> None:
+    """Another tool wrote a value no HTTP header can carry: it never becomes the active token."""
+    tokens.save_token(TOKEN, "laptop")
+    with stored().open("ab") as f:
+        f.write(b"\n[broken]\nhf_token = hf_ab\x7fcd\n")
+    before = stored().read_bytes()
+    with pytest.raises(tokens.TokenStoreError) as info:
+        tokens.switch("broken")
+    assert str(info.value) == "refusing to save a token containing whitespace or control bytes"
+    assert tokens.read_token_file() == TOKEN and stored().read_bytes() == before
+
+
+def test_a_token_that_is_not_utf8_is_simply_not_mentioned() -> None:
+    """A token from the environment may hold undecodable bytes (surrogates in Python): the
+    cheap stored_tokens check answers False instead of raising."""
+    tokens.save_token(TOKEN, "laptop")
+    assert tokens.mentioned_in_stored(TOKEN) is True
+    assert tokens.mentioned_in_stored("hf_ab\udcffcd") is False
