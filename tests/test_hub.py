@@ -417,3 +417,30 @@ def test_get_status_failure_names_the_endpoint_not_the_url(monkeypatch) -> None:
 def test_bearer_auth_repr_masks_the_token() -> None:
     text = repr(hub.BearerAuth(TOKEN))
     assert text == "BearerAuth(hf_****HUBX)" and TOKEN not in text
+
+
+def test_abort_wakes_a_read_blocked_on_a_real_response(scripted) -> None:
+    """The deadline's abort shuts the response's socket down: a read blocked on it (here with
+    no socket timeout at all) returns now instead of never."""
+    import threading
+
+    import requests
+
+    scripted.stall, scripted.body = True, user_json()
+    resp = requests.get(scripted.url, stream=True, timeout=(5, None))
+    ended: list[object] = []
+
+    def read() -> None:
+        try:
+            ended.append(resp.raw.read(1024))
+        except Exception as e:  # a reset connection is an answer too
+            ended.append(e)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    hub._abort(resp)
+    reader.join(5)
+    woke = not reader.is_alive()
+    if woke:  # (close() would wait for the lock a blocked read holds: then the daemon stays)
+        resp.close()
+    assert woke, "the read stayed blocked: the abort did not shut the socket down"

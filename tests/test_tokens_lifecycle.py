@@ -350,3 +350,36 @@ def test_a_token_that_is_not_utf8_is_simply_not_mentioned() -> None:
     tokens.save_token(TOKEN, "laptop")
     assert tokens.mentioned_in_stored(TOKEN) is True
     assert tokens.mentioned_in_stored("hf_ab\udcffcd") is False
+
+
+# --- issue 14: get's OAuth section lookup -------------------------------------------------------
+
+
+def test_a_section_with_only_a_refresh_token_is_an_oauth_section() -> None:
+    """huggingface_hub may store a refresh token without an expiry: still an OAuth login."""
+    stored().parent.mkdir(parents=True, exist_ok=True)
+    stored().write_text(f"[plain]\nhf_token = {OTHER}\n\n[web]\nhf_token = {TOKEN}\n"
+                        f"refresh_token = {REFRESH}\n")
+    assert tokens.oauth_section(TOKEN) == ("web", {"hf_token": TOKEN, "refresh_token": REFRESH})
+    assert tokens.oauth_section(OTHER) is None
+
+
+def test_an_ordinary_oauth_cache_is_read_without_configparser(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What huggingface_hub and we write is read by the light reader: get never pays for
+    configparser (an import made to fail here would surface)."""
+    tokens.save_token(OTHER, "other")
+    tokens.save_token(TOKEN, "web", refresh_token=REFRESH, expires_at=42)
+    monkeypatch.setitem(sys.modules, "configparser", None)
+    assert tokens.oauth_section(TOKEN) == ("web", {"hf_token": TOKEN, "refresh_token": REFRESH,
+                                                   "expires_at": "42"})
+
+
+def test_an_unusual_cache_is_read_by_configparser_and_still_finds_the_section() -> None:
+    """An indented continuation line (hand-edited, or another tool) is configparser's to judge:
+    the OAuth section is still found, as huggingface_hub finds it."""
+    stored().parent.mkdir(parents=True, exist_ok=True)
+    stored().write_text(f"[notes]\ntext = first line\n  second line\n\n[web]\nhf_token = {TOKEN}\n"
+                        f"refresh_token = {REFRESH}\nexpires_at = 42\n")
+    assert tokens._quick_sections(stored().read_text()) is None  # the light reader passes
+    assert tokens.oauth_section(TOKEN) == ("web", {"hf_token": TOKEN, "refresh_token": REFRESH,
+                                                   "expires_at": "42"})
