@@ -172,3 +172,33 @@ def test_without_fcntl_filelock_guards_the_same_file(isolated_env, monkeypatch) 
     with state.lock():
         state.write("f", "x\n")
     assert state.read("f") == "x\n"
+
+
+@pytest.mark.parametrize(("platform", "android", "xdg"), [
+    ("linux", {}, True),
+    ("freebsd13", {}, True),
+    ("linux", {"ANDROID_DATA": "/data"}, True),
+    ("linux", {"ANDROID_ROOT": "/system"}, True),
+    ("linux", {"ANDROID_DATA": "/data", "ANDROID_ROOT": "/system"}, False),  # Android
+    ("darwin", {}, False),
+    ("win32", {}, False),
+])
+def test_which_platforms_use_the_xdg_rule(isolated_env, monkeypatch, platform: str, android: dict,
+                                          xdg: bool) -> None:
+    """Linux and the BSDs: the XDG rule, computed here; Android, macOS, Windows: platformdirs'
+    folder for this app, without an author level (Windows would add one)."""
+    import types
+
+    def user_state_dir(appname=None, appauthor=None):  # platformdirs' rule for Windows' levels
+        author = [appauthor or appname] if appname and appauthor is not False else []
+        return os.path.join("/platformdirs", *author, *([appname] if appname else []))
+
+    monkeypatch.setitem(sys.modules, "platformdirs", types.SimpleNamespace(user_state_dir=user_state_dir))
+    monkeypatch.setattr(sys, "platform", platform)
+    for name in ("ANDROID_DATA", "ANDROID_ROOT"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in android.items():
+        monkeypatch.setenv(name, value)
+    expected = (str(isolated_env / ".local" / "state" / "git-credential-hf") if xdg
+                else "/platformdirs/git-credential-hf")
+    assert state.state_dir() == expected
