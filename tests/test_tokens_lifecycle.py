@@ -383,3 +383,19 @@ def test_an_unusual_cache_is_read_by_configparser_and_still_finds_the_section() 
     assert tokens._quick_sections(stored().read_text()) is None  # the light reader passes
     assert tokens.oauth_section(TOKEN) == ("web", {"hf_token": TOKEN, "refresh_token": REFRESH,
                                                    "expires_at": "42"})
+
+
+@pytest.mark.parametrize(("text", "quick"), [
+    ("[a]\nk = v\n indented = 1\n", None),  # a continuation: configparser's call
+    ("[a]\nk = v\n\tindented = 1\n", None),
+    ("[a]\n#\n;\nk = v\n", {"a": {"k": "v"}}),
+    ("[a]\nXkey = 1\n", {"a": {"xkey": "1"}}),
+    ("[a]\nk = a = b\n", {"a": {"k": "a = b"}}),
+    ("[a]\nk: v:w\n", {"a": {"k": "v:w"}}),
+    ("[a]\n=v:w\n", None),  # no key: configparser refuses it
+    ("[a]\nk=v\n", {"a": {"k": "v"}}),  # a one-letter key is ordinary: no configparser needed
+])
+def test_quick_reader_on_edge_lines(text: str, quick) -> None:
+    assert tokens._quick_sections(text) == quick
+    if quick is not None:
+        assert _configparser_view(text) == quick
