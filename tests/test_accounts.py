@@ -390,3 +390,123 @@ def test_a_login_that_cannot_be_renewed_now_counts_for_the_guard(two_accounts: F
     assert helper.get(cred_for("alice"), ctx, problems) == [("quit", "1")]
     assert len(problems) == 1 and "'alice-laptop'" in problems[0] and ALICE not in problems[0]
     assert tokens.stored_tokens()["alice-laptop"] == ALICE  # never removed
+
+
+# --- issue 14: the account map's edge rows (hand-edited, or written by an older version) --------
+
+
+def write_map(*rows: list[str]) -> None:
+    with state.lock():
+        state.write_lines(accounts.FILE, [list(r) for r in rows])
+
+
+def test_an_unreadable_validation_time_counts_as_the_oldest(fake_hub: FakeHub) -> None:
+    tokens.save_token(ALICE, "alice-laptop", activate=False)
+    tokens.save_token(ALICE2, "alice-ci", activate=False)
+    tokens.save_token(BOB, "bob-work")
+    write_map([state.token_key(ALICE), "alice", "garbage", "write"],
+              [state.token_key(ALICE2), "alice", "0.5", "write"])
+    assert served("alice") == ("alice", ALICE2)
+
+
+def test_equal_validation_times_serve_the_first_section_in_the_file(fake_hub: FakeHub) -> None:
+    """A tie is broken by stored_tokens' order, the same on every request (never the other
+    token of the account on the next one)."""
+    tokens.save_token(ALICE2, "alice-ci", activate=False)
+    tokens.save_token(ALICE, "alice-laptop", activate=False)
+    tokens.save_token(BOB, "bob-work")
+    write_map([state.token_key(ALICE), "alice", "100.000", "write"],
+              [state.token_key(ALICE2), "alice", "100.000", "write"])
+    assert list(tokens.stored_tokens()) == ["alice-ci", "alice-laptop", "bob-work"]
+    assert served("alice") == ("alice", ALICE2)
+
+
+def test_a_row_without_a_role_reads_as_no_role(fake_hub: FakeHub) -> None:
+    tokens.save_token(ALICE, "alice-laptop")
+    write_map([state.token_key(ALICE), "alice", "100.000"])
+    assert accounts.known() == {state.token_key(ALICE): ("alice", "")}
+
+
+def test_a_refresh_of_a_token_recorded_without_a_role_carries_no_role(fake_hub: FakeHub) -> None:
+    tokens.save_token(ALICE, "alice-laptop")
+    write_map([state.token_key(ALICE), "alice", "100.000"])
+    tokens.replace_active(ALICE, CAROL)
+    accounts.carry(ALICE, CAROL)
+    assert accounts.known()[state.token_key(CAROL)] == ("alice", "")
+
+
+TOKC = "hf_" + "c" * 30 + "=:C1"  # printable ASCII: '=' and ':' are token bytes too
+TOKD = "hf_" + "d" * 30 + "D:D1"
+
+
+def test_stored_light_agrees_with_configparser_on_an_unusual_valid_file() -> None:
+    """Bare comments, delimiters inside tokens, no space around '=', an indented '[x]' or
+    'hf_token = ' that continues another value: read as configparser (and huggingface_hub)
+    reads them."""
+    path = tokens.settings.stored_tokens_path()
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write("#\n;\n[a]\nhf_token=" + ALICE + "\n"
+                "[c]\nhf_token = " + TOKC + "\n"
+                "[d]\nhf_token: " + TOKD + "\n"
+                "[e]\nhf_token = " + BOB + "\nnote = first\n  hf_token = " + CAROL + "\n"
+                "[f]\nx = 1\n  [fake]\nhf_token = " + ALICE2 + "\n")
+    assert accounts.stored_light() == tokens.stored_tokens() == {
+        "a": ALICE, "c": TOKC, "d": TOKD, "e": BOB, "f": ALICE2}
+
+
+def test_stored_light_skips_what_it_cannot_read_and_finds_the_rest() -> None:
+    """get's reader is lenient: a stray line, bytes that are not UTF-8, a key before any
+    section cost nothing but themselves."""
+    path = tokens.settings.stored_tokens_path()
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as f:
+        f.write(b"hf_token = " + CAROL.encode() + b"\n[a]\n# caf\xe9\nx\nhf_token = "
+                + ALICE.encode() + b"\n")
+    assert accounts.stored_light() == {"a": ALICE}
+
+
+def learned() -> list[list[str]]:
+    return state.lines(accounts.FILE)
+
+
+def test_only_user_accounts_with_a_clean_name_are_learned() -> None:
+    tokens.save_token(ALICE)
+    accounts.learn(ALICE, {"name": "acme", "type": "org"})
+    accounts.learn(ALICE, {"name": 5, "type": "user"})
+    accounts.learn(ALICE, {"name": "al\tice", "type": "user"})
+    assert learned() == []
+    accounts.learn(ALICE, {"name": "Xavier", "type": "user",
+                           "auth": {"accessToken": {"role": "wr\tite"}}})
+    assert accounts.known() == {state.token_key(ALICE): ("Xavier", "")}
+
+
+def test_learning_a_token_again_keeps_one_line_for_it() -> None:
+    tokens.save_token(ALICE)
+    accounts.learn(ALICE, {"name": "alice", "auth": {"accessToken": {"role": "read"}}})
+    accounts.learn(ALICE, {"name": "alice-renamed", "auth": {"accessToken": {"role": "write"}}})
+    assert [row[:2] for row in learned()] == [[state.token_key(ALICE), "alice-renamed"]]
+    assert accounts.account_of(ALICE) == "alice-renamed"
+
+
+def test_learning_keeps_entries_of_tokens_saved_anywhere_and_drops_the_rest(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HUGGING_FACE_HUB_TOKEN", BOB)
+    tokens.save_token(ALICE)  # the token file, no named copy
+    write_map([state.token_key(CAROL), "carol", "1.000", "read"])  # no longer saved anywhere
+    accounts.learn(ALICE, {"name": "alice"})
+    accounts.learn(BOB, {"name": "bob"})
+    tokens.save_token(ALICE2, "ci", activate=False)
+    accounts.learn(ALICE2, {"name": "alice"})
+    assert {key: value[0] for key, value in accounts.known().items()} == {
+        state.token_key(ALICE): "alice", state.token_key(BOB): "bob", state.token_key(ALICE2): "alice"}
+
+
+def test_a_truncated_row_is_ignored(fake_hub: FakeHub) -> None:
+    tokens.save_token(ALICE, "alice-laptop", activate=False)
+    tokens.save_token(ALICE2, "alice-ci", activate=False)
+    tokens.save_token(BOB, "bob-work")
+    write_map([state.token_key(ALICE), "alice"], ["short", "alice", "9.000", "write"],
+              [state.token_key(ALICE2), "alice", "1.000", "write"])
+    assert served("alice") == ("alice", ALICE2)
+    assert accounts.known() == {state.token_key(ALICE2): ("alice", "write")}

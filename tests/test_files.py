@@ -60,3 +60,10 @@ def test_atomic_write_never_replaces_a_non_regular_file(tmp_path: Path, make) ->
         files.atomic_write(str(target), b"x", Refused, "thing")
     assert not target.is_file()
     assert os.listdir(tmp_path) == ["f"]
+
+
+def test_unlink_says_whether_it_removed_the_file(tmp_path: Path) -> None:
+    f = tmp_path / "f"
+    f.write_bytes(b"secret")
+    assert files.unlink(str(f), Refused) is True and not f.exists()
+    assert files.unlink(str(f), Refused) is False  # already gone: not an error

@@ -381,3 +381,66 @@ def test_abort_tolerates_a_response_without_a_socket() -> None:
     hub._abort(types.SimpleNamespace())
     hub._abort(types.SimpleNamespace(raw=types.SimpleNamespace()))
     hub._abort(types.SimpleNamespace(raw=types.SimpleNamespace(connection=types.SimpleNamespace())))
+
+
+# --- get_status (the permission pre-flight's auth-check) and BearerAuth's repr ------------------
+
+
+def test_get_status_returns_the_status_and_sends_the_token_as_a_bearer(scripted, monkeypatch) -> None:
+    monkeypatch.setenv("HF_ENDPOINT", scripted.url)
+    scripted.status = 403
+    assert hub.get_status(scripted.url + "/api/models/a/b/auth-check/write", TOKEN) == 403
+    (seen,) = scripted.requests
+    assert seen["path"] == "/api/models/a/b/auth-check/write"
+    assert seen["authorization"] == f"Bearer {TOKEN}"
+
+
+@pytest.mark.parametrize("token", ["", "hf_a b", "hf_\x7f", "hf_é"])
+def test_get_status_refuses_a_malformed_token_before_any_request(scripted, monkeypatch, token: str) -> None:
+    monkeypatch.setenv("HF_ENDPOINT", scripted.url)
+    with pytest.raises(hub.MalformedTokenError) as info:
+        hub.get_status(scripted.url + "/api/models/a/b/auth-check/write", token)
+    assert str(info.value) == "not a well-formed token (printable ASCII only, no spaces)"
+    assert scripted.requests == []
+
+
+def test_get_status_failure_names_the_endpoint_not_the_url(monkeypatch) -> None:
+    """The message names the configured endpoint (as every Hub error does), not the request."""
+    base = f"http://127.0.0.1:{closed_port()}"
+    monkeypatch.setenv("HF_ENDPOINT", base)
+    with pytest.raises(hub.HubUnavailableError) as info:
+        hub.get_status(base + "/api/models/a/b/auth-check/write", TOKEN)
+    assert str(info.value) == f"cannot reach {base} (connection failed)"
+    assert TOKEN not in str(info.value)
+
+
+def test_bearer_auth_repr_masks_the_token() -> None:
+    text = repr(hub.BearerAuth(TOKEN))
+    assert text == "BearerAuth(hf_****HUBX)" and TOKEN not in text
+
+
+def test_abort_wakes_a_read_blocked_on_a_real_response(scripted) -> None:
+    """The deadline's abort shuts the response's socket down: a read blocked on it (here with
+    no socket timeout at all) returns now instead of never."""
+    import threading
+
+    import requests
+
+    scripted.stall, scripted.body = True, user_json()
+    resp = requests.get(scripted.url, stream=True, timeout=(5, None))
+    ended: list[object] = []
+
+    def read() -> None:
+        try:
+            ended.append(resp.raw.read(1024))
+        except Exception as e:  # a reset connection is an answer too
+            ended.append(e)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    hub._abort(resp)
+    reader.join(5)
+    woke = not reader.is_alive()
+    if woke:  # (close() would wait for the lock a blocked read holds: then the daemon stays)
+        resp.close()
+    assert woke, "the read stayed blocked: the abort did not shut the socket down"

@@ -80,3 +80,125 @@ def test_malformed_fields_are_refused(isolated_env) -> None:
     with state.lock(), pytest.raises(state.StateError):
         state.write_lines("f", [["a\tb"]])
     assert state.read("f") is None
+
+
+# --- issue 14: tests that kill mutants ----------------------------------------------------------
+
+
+def test_token_key_hashes_undecodable_bytes_as_the_bytes_they_came_from(monkeypatch) -> None:
+    """A token read with surrogateescape (git's bytes, the environment) hashes as its bytes,
+    also on the first call of a process (the hash function is loaded lazily)."""
+    monkeypatch.setattr(state, "_sha256", None)
+    assert state.token_key("hf_ab\udcffcd") == hashlib.sha256(b"hf_ab\xffcd").hexdigest()
+    assert state.token_key("hf_x") == hashlib.sha256(b"hf_x").hexdigest()
+
+
+@pytest.mark.parametrize("field", ["a\tb", "a\nb", "a\rb"])
+def test_a_field_with_a_line_or_field_break_is_refused_with_an_exact_line(isolated_env, field: str) -> None:
+    with state.lock():
+        state.write_lines("f", [["ok", "fine"]])
+        with pytest.raises(state.StateError) as info:
+            state.write_lines("f", [["ok", field]])
+    assert str(info.value) == f"refusing to write a malformed entry in {state.path('f')}"
+    assert state.lines("f") == [["ok", "fine"]]
+
+
+def test_lines_skip_comments_and_read_bytes_that_are_not_utf8(isolated_env) -> None:
+    with state.lock():
+        state.write("f", "# a comment\tline\n")
+    with open(state.path("f"), "ab") as f:
+        f.write(b"caf\xe9\tx\n\nk\tv\n")
+    assert state.lines("f") == [["caf\ufffd", "x"], ["k", "v"]]
+
+
+def test_the_lock_file_is_dot_lock_0600_even_with_a_lax_umask(isolated_env) -> None:
+    old = os.umask(0o022)
+    try:
+        with state.lock():
+            pass
+    finally:
+        os.umask(old)
+    lock_path = os.path.join(state.state_dir(), ".lock")
+    assert stat.S_IMODE(os.stat(lock_path).st_mode) == 0o600
+
+
+def test_a_held_lock_times_out_with_an_exact_line(isolated_env, monkeypatch) -> None:
+    import fcntl
+    import time
+
+    with state.lock():
+        pass  # creates the folder and .lock
+    lock_path = os.path.join(state.state_dir(), ".lock")
+    holder = os.open(lock_path, os.O_RDWR)
+    fcntl.flock(holder, fcntl.LOCK_EX)  # another open file description: another process, for flock
+    monkeypatch.setattr(state.lock, "TIMEOUT_S", 0.3)
+    try:
+        start = time.monotonic()
+        with pytest.raises(state.StateError) as info:
+            with state.lock():
+                pass
+        waited = time.monotonic() - start
+    finally:
+        os.close(holder)
+    assert str(info.value) == f"{lock_path} is locked by another process"
+    assert 0.3 <= waited < 1.0  # retried often (every 10 ms), not once a second
+    with state.lock():  # released: the next writer gets in
+        pass
+
+
+def test_a_lock_path_that_cannot_be_opened_is_a_clear_error(isolated_env) -> None:
+    os.makedirs(os.path.join(state.state_dir(), ".lock"))
+    lock_path = os.path.join(state.state_dir(), ".lock")
+    with pytest.raises(state.StateError) as info:
+        with state.lock():
+            pass
+    assert str(info.value) == f"cannot open {lock_path}: Is a directory"
+
+
+def test_without_fcntl_filelock_guards_the_same_file(isolated_env, monkeypatch) -> None:
+    """Windows has no fcntl: filelock takes .lock in the same folder, with the same timeout."""
+    from filelock import FileLock
+
+    monkeypatch.setitem(sys.modules, "fcntl", None)
+    with state.lock():
+        pass
+    lock_path = os.path.join(state.state_dir(), ".lock")
+    monkeypatch.setattr(state.lock, "TIMEOUT_S", 0.3)
+    with FileLock(lock_path, timeout=1):
+        with pytest.raises(state.StateError) as info:
+            with state.lock():
+                pass
+    assert str(info.value) == f"{lock_path} is locked by another process"
+    with state.lock():
+        state.write("f", "x\n")
+    assert state.read("f") == "x\n"
+
+
+@pytest.mark.parametrize(("platform", "android", "xdg"), [
+    ("linux", {}, True),
+    ("freebsd13", {}, True),
+    ("linux", {"ANDROID_DATA": "/data"}, True),
+    ("linux", {"ANDROID_ROOT": "/system"}, True),
+    ("linux", {"ANDROID_DATA": "/data", "ANDROID_ROOT": "/system"}, False),  # Android
+    ("darwin", {}, False),
+    ("win32", {}, False),
+])
+def test_which_platforms_use_the_xdg_rule(isolated_env, monkeypatch, platform: str, android: dict,
+                                          xdg: bool) -> None:
+    """Linux and the BSDs: the XDG rule, computed here; Android, macOS, Windows: platformdirs'
+    folder for this app, without an author level (Windows would add one)."""
+    import types
+
+    def user_state_dir(appname=None, appauthor=None):  # platformdirs' rule for Windows' levels
+        author = [appauthor or appname] if appname and appauthor is not False else []
+        return os.path.join("/platformdirs", *author, *([appname] if appname else []))
+
+    monkeypatch.setitem(sys.modules, "platformdirs", types.SimpleNamespace(user_state_dir=user_state_dir))
+    monkeypatch.setattr(sys, "platform", platform)
+    for name in ("ANDROID_DATA", "ANDROID_ROOT"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in android.items():
+        monkeypatch.setenv(name, value)
+    expected = (str(isolated_env / ".local" / "state" / "git-credential-hf") if xdg
+                else "/platformdirs/git-credential-hf")
+    assert state.state_dir() == expected

@@ -319,3 +319,83 @@ def test_quick_reader_reads_what_we_and_huggingface_hub_write() -> None:
     tokens.save_token(TOKEN, "web", refresh_token=REFRESH, expires_at=7)
     text = stored().read_text()
     assert tokens._quick_sections(text) == tokens.stored_sections()
+
+
+# --- issue 14: values refused before anything is written ---------------------------------------
+
+
+def test_replace_active_refuses_a_new_token_with_control_bytes_and_keeps_the_old() -> None:
+    tokens.save_token(TOKEN, "a")
+    with pytest.raises(tokens.TokenStoreError) as info:
+        tokens.replace_active(TOKEN, "hf_new\x01token")
+    assert str(info.value) == "refusing to save a token containing whitespace or control bytes"
+    assert tokens.read_token_file() == TOKEN
+
+
+def test_switch_to_a_section_holding_control_bytes_is_refused_and_changes_nothing() -> None:
+    """Another tool wrote a value no HTTP header can carry: it never becomes the active token."""
+    tokens.save_token(TOKEN, "laptop")
+    with stored().open("ab") as f:
+        f.write(b"\n[broken]\nhf_token = hf_ab\x7fcd\n")
+    before = stored().read_bytes()
+    with pytest.raises(tokens.TokenStoreError) as info:
+        tokens.switch("broken")
+    assert str(info.value) == "refusing to save a token containing whitespace or control bytes"
+    assert tokens.read_token_file() == TOKEN and stored().read_bytes() == before
+
+
+def test_a_token_that_is_not_utf8_is_simply_not_mentioned() -> None:
+    """A token from the environment may hold undecodable bytes (surrogates in Python): the
+    cheap stored_tokens check answers False instead of raising."""
+    tokens.save_token(TOKEN, "laptop")
+    assert tokens.mentioned_in_stored(TOKEN) is True
+    assert tokens.mentioned_in_stored("hf_ab\udcffcd") is False
+
+
+# --- issue 14: get's OAuth section lookup -------------------------------------------------------
+
+
+def test_a_section_with_only_a_refresh_token_is_an_oauth_section() -> None:
+    """huggingface_hub may store a refresh token without an expiry: still an OAuth login."""
+    stored().parent.mkdir(parents=True, exist_ok=True)
+    stored().write_text(f"[plain]\nhf_token = {OTHER}\n\n[web]\nhf_token = {TOKEN}\n"
+                        f"refresh_token = {REFRESH}\n")
+    assert tokens.oauth_section(TOKEN) == ("web", {"hf_token": TOKEN, "refresh_token": REFRESH})
+    assert tokens.oauth_section(OTHER) is None
+
+
+def test_an_ordinary_oauth_cache_is_read_without_configparser(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What huggingface_hub and we write is read by the light reader: get never pays for
+    configparser (an import made to fail here would surface)."""
+    tokens.save_token(OTHER, "other")
+    tokens.save_token(TOKEN, "web", refresh_token=REFRESH, expires_at=42)
+    monkeypatch.setitem(sys.modules, "configparser", None)
+    assert tokens.oauth_section(TOKEN) == ("web", {"hf_token": TOKEN, "refresh_token": REFRESH,
+                                                   "expires_at": "42"})
+
+
+def test_an_unusual_cache_is_read_by_configparser_and_still_finds_the_section() -> None:
+    """An indented continuation line (hand-edited, or another tool) is configparser's to judge:
+    the OAuth section is still found, as huggingface_hub finds it."""
+    stored().parent.mkdir(parents=True, exist_ok=True)
+    stored().write_text(f"[notes]\ntext = first line\n  second line\n\n[web]\nhf_token = {TOKEN}\n"
+                        f"refresh_token = {REFRESH}\nexpires_at = 42\n")
+    assert tokens._quick_sections(stored().read_text()) is None  # the light reader passes
+    assert tokens.oauth_section(TOKEN) == ("web", {"hf_token": TOKEN, "refresh_token": REFRESH,
+                                                   "expires_at": "42"})
+
+
+@pytest.mark.parametrize(("text", "quick"), [
+    ("[a]\nk = v\n indented = 1\n", None),  # a continuation: configparser's call
+    ("[a]\nk = v\n\tindented = 1\n", None),
+    ("[a]\n#\n;\nk = v\n", {"a": {"k": "v"}}),
+    ("[a]\nXkey = 1\n", {"a": {"xkey": "1"}}),
+    ("[a]\nk = a = b\n", {"a": {"k": "a = b"}}),
+    ("[a]\nk: v:w\n", {"a": {"k": "v:w"}}),
+    ("[a]\n=v:w\n", None),  # no key: configparser refuses it
+    ("[a]\nk=v\n", {"a": {"k": "v"}}),  # a one-letter key is ordinary: no configparser needed
+])
+def test_quick_reader_on_edge_lines(text: str, quick) -> None:
+    assert tokens._quick_sections(text) == quick
+    if quick is not None:
+        assert _configparser_view(text) == quick
