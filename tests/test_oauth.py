@@ -607,3 +607,128 @@ def test_the_refreshed_token_keeps_its_account(script) -> None:
     assert oauth.refresh_if_due(OLD).state == oauth.REFRESHED
     assert accounts.account_of(NEW) == "alice"
     assert accounts.select("alice") == (NEW, "file")
+
+
+# --- what the Hub's answers mean: kept, transient or refused ----------------------------------
+
+
+@pytest.mark.parametrize("answer", [
+    (503, {"access_token": ACCESS}),  # a 5xx is never an answer, even one holding a token
+    (500, {"access_token": ACCESS}),
+    (500, {"error": "invalid_grant"}),
+    (400, {}),  # a 4xx without an OAuth error code is no verdict
+    (400, {"error": 5}),
+    (400, {"error": ""}),
+    (200, {"error": "invalid_grant"}),  # an error code outside a 4xx is no verdict either
+])
+def test_refresh_answers_that_are_no_verdict(script, answer) -> None:
+    script(answer)
+    with pytest.raises(hub.HubUnavailableError) as info:
+        oauth.refresh(REFRESH, "http://hub.test")
+    assert str(info.value) == (
+        f"token refresh: http://hub.test answered HTTP {answer[0]} without a token")
+
+
+def test_a_malformed_rotated_refresh_token_is_not_saved(script) -> None:
+    _login(1)
+    script((200, {"access_token": NEW, "refresh_token": "has space", "expires_in": 60}))
+    assert oauth.refresh_if_due(OLD).state == oauth.REFRESHED
+    assert tokens.stored_sections()["oauth-alice"]["refresh_token"] == REFRESH  # the old one
+
+
+def test_refresh_that_cannot_connect_names_the_endpoint(monkeypatch) -> None:
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    base = f"http://127.0.0.1:{port}"
+    with pytest.raises(hub.HubUnavailableError) as info:
+        oauth.refresh(REFRESH, base + "/", total_timeout=5)
+    assert str(info.value) == f"cannot reach {base} (connection failed)"
+
+
+# --- the device flow, answer by answer --------------------------------------------------------
+
+
+def test_device_flow_at_a_given_endpoint(script, monkeypatch) -> None:
+    monkeypatch.setenv("HF_ENDPOINT", "http://env.test")
+    complete = "http://hub.test/device?user_code=ABCD-EFGH"
+    s = script((200, {**DEVICE, "verification_uri_complete": complete}),
+               (400, {"error": "invalid_client"}))
+    code = oauth.request_device_code(MIRROR)
+    assert code.verification_uri_complete == complete
+    with pytest.raises(oauth.OAuthError) as info:
+        oauth.poll_device_token(code, MIRROR, sleep=lambda _s: None)
+    assert (str(info.value), info.value.code) == (
+        f"browser login refused by {MIRROR_BASE} (invalid_client)", "invalid_client")
+    assert [c["url"] for c in s.calls] == [MIRROR_BASE + "/oauth/device",
+                                           MIRROR_BASE + "/oauth/token"]
+
+
+@pytest.mark.parametrize(("error", "message"), [
+    ("expired_token", "the login code expired; please try again"),
+    ("access_denied", "the login was denied in the browser"),
+])
+def test_device_flow_final_errors_are_one_line(script, error, message) -> None:
+    _s, _c, got, sleeps, _ = _flow(script, (400, {"error": "authorization_pending"}),
+                                   (400, {"error": error}))
+    assert (str(got), got.code, sleeps) == (message, error, [5])
+
+
+def test_device_flow_polls_only_within_the_code_lifetime(script) -> None:
+    answers = [(400, {"error": "authorization_pending"})] * 5
+    s, _c, got, sleeps, pending = _flow(script, *answers, device={**DEVICE, "expires_in": 10})
+    assert (str(got), got.code) == (
+        "the login code expired before it was approved; please try again", "expired_token")
+    assert sleeps == [5, 5] and len(pending) == 2 and len(s.calls) == 1 + 2
+
+
+@pytest.mark.parametrize("answer", [
+    (500, {"error": "invalid_client"}),  # a 5xx is transient, whatever it says
+    (502, {"error": "server_error"}),
+    (400, {"error": ""}),
+    (400, {"error": 7}),
+    (400, {"access_token": "has space"}),
+])
+def test_device_flow_keeps_polling_on_answers_that_are_no_verdict(script, answer) -> None:
+    _s, _c, got, sleeps, pending = _flow(script, answer, (200, {"access_token": ACCESS}))
+    assert got.access_token == ACCESS and sleeps == [5] and pending == []
+
+
+@pytest.mark.parametrize(("given", "interval", "expires_in"), [
+    ({"interval": 0, "expires_in": 0}, 5, 900),
+    ({"interval": "0", "expires_in": "0"}, 5, 900),
+    ({"interval": 1, "expires_in": 1}, 1, 1),
+    ({"interval": "1", "expires_in": "30"}, 1, 30),
+    ({"interval": True, "expires_in": -3}, 5, 900),
+    ({"interval": "2s", "expires_in": None}, 5, 900),
+])
+def test_device_code_interval_and_lifetime(script, given, interval, expires_in) -> None:
+    script((200, {**DEVICE, **given}))
+    code = oauth.request_device_code("http://hub.test")
+    assert (code.interval, code.expires_in) == (interval, expires_in)
+
+
+@pytest.mark.parametrize(("answer", "error", "message"), [
+    ((400, {"error": "unauthorized_client"}), oauth.OAuthError,
+     "http://hub.test refused the browser login (unauthorized_client)"),
+    ((500, {"error": "server_error"}), hub.HubUnavailableError,
+     "http://hub.test/oauth/device answered HTTP 500"),
+    ((503, DEVICE), hub.HubUnavailableError, "http://hub.test/oauth/device answered HTTP 503"),
+    ((400, b"<html>"), hub.HubUnavailableError, "http://hub.test/oauth/device answered HTTP 400"),
+    ((200, b"<html>"), hub.HubUnavailableError, "http://hub.test/oauth/device answered HTTP 200"),
+    ((200, {"user_code": "X", "verification_uri": "u"}), hub.HubUnavailableError,
+     "http://hub.test/oauth/device answered without device_code"),
+    ((200, {**DEVICE, "device_code": 123}), hub.HubUnavailableError,
+     "http://hub.test/oauth/device answered an unusable code"),
+    ((200, {**DEVICE, "user_code": ""}), hub.HubUnavailableError,
+     "http://hub.test/oauth/device answered an unusable code"),
+])
+def test_device_code_request_failures_are_one_line(script, answer, error, message) -> None:
+    script(answer)
+    with pytest.raises(error) as info:
+        oauth.request_device_code("http://hub.test/")
+    assert str(info.value) == message
+    if error is oauth.OAuthError:
+        assert info.value.code == "unauthorized_client"
