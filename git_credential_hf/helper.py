@@ -167,10 +167,6 @@ class Context:
             return False
         return (cred.protocol, urls.normalize_host(cred.protocol, cred.host)) in self.served()
 
-    def active_token(self) -> str | None:
-        from_env = self.env_token()
-        return from_env[0] if from_env else self.saved_token()
-
     def pick(self, cred: protocol.Credential) -> tuple[str | None, str]:
         """The token for this request and its source (a variable name, ``"file"`` or
         ``"stored:<name>"``): the account the username names, when it is one we know with a

@@ -104,7 +104,8 @@ def credential_fields(url: str) -> tuple[str | None, str | None, str | None, str
 
     scheme_end = url.find("://")
     protocol = url[:scheme_end] if scheme_end > 0 else None
-    user, _password, host, rest = _split_authority(url[scheme_end + 3 :] if scheme_end >= 0 else url)
+    authority = url[scheme_end + 3 :] if scheme_end >= 0 else url
+    user, _password, host, rest = _split_authority(authority)
     path = rest.lstrip("/").rstrip("/")
     return (protocol, None if user is None else unquote(user), unquote(host) or None,
             unquote(path) or None)

@@ -15,7 +15,9 @@ pytestmark = pytest.mark.slow  # not run on the extra Pythons of .ci/run (pyproj
 
 BENCH = Path(__file__).resolve().parents[1] / "scripts" / "bench"
 CASES = {"get_hub", "get_other", "python_pass", "console_floor", "store_get", "hf_hub",
-         "ls_helper", "ls_store", "ls_py_floor"}
+         "ls_helper", "ls_store", "ls_py_floor",
+         # get with 20 stored tokens and accounts (each verified to answer the right token)
+         "get_many", "get_username", "get_unknown_user", "get_guard_window", "get_oauth"}
 RATIOS = {"get / floor", "get / python", "non-Hub get / floor", "hf_hub / get",
           "ls-remote helper / Python floor", "ls-remote helper / store"}
 BUDGETS = {"get / floor", "non-Hub get / floor", "hf_hub / get", "ls-remote helper / Python floor"}
@@ -36,6 +38,8 @@ def test_quick_json_run_has_every_case_ratio_and_budget() -> None:
         assert all(v > 0 for v in case["samples_ms"]), name
         assert 0 < case["min_ms"] <= case["median_ms"] <= case["p90_ms"], name
         assert case["label"] and case["command"], name
+        floor = report["cases"]["python_pass"]["median_ms"]
+        assert case["over_python_ms"] == pytest.approx(case["median_ms"] - floor, abs=0.002), name
     assert set(report["ratios"]) == RATIOS
     assert {b["name"] for b in report["budgets"]} == BUDGETS
     for budget in report["budgets"]:

@@ -13,7 +13,7 @@ import sysconfig
 
 import pytest
 
-from git_credential_hf import helper, hub, output, tokens, urls
+from git_credential_hf import accounts, guard, helper, hub, output, state, tokens, urls
 
 TOKEN = "hf_" + "t" * 30 + "AAAA"
 NEW = "hf_" + "n" * 30 + "BBBB"
@@ -606,3 +606,196 @@ def test_erase_never_deletes_a_token_saved_while_it_asked_the_hub(patched_whoami
     code, _, err = run("erase", HUB + f"password={TOKEN}\n")
     assert code == 1 and "rejected" in err
     assert tokens.read_token_file() == NEW
+
+
+# --- issue 14, batch 2: which login erase removes, store's exact lines, the account it learns ---
+
+SHOWN = tokens.mask(TOKEN)
+HELP_LOGIN = "Log in again with: git-credential-hf login"
+
+
+def bob_has_a_named_login(fake: FakeHub) -> None:
+    """alice's READ is active; bob's TOKEN is the named copy 'work', and the account map says
+    so: a request with username=bob is served TOKEN."""
+    fake.add(READ, name="alice")
+    tokens.save_token(READ, "laptop")
+    tokens.save_token(TOKEN, "work", activate=False)
+    accounts.learn(TOKEN, {"type": "user", "name": "bob"})
+
+
+def test_erase_of_a_dead_named_login_removes_that_entry_only_exact_line(patched_whoami: FakeHub) -> None:
+    bob_has_a_named_login(patched_whoami)
+    code, out, err = run("erase", HUB + f"username=bob\npassword={TOKEN}\n")
+    assert (code, out) == (1, b"")
+    assert err == (f"git-credential-hf: the Hub rejected the token {SHOWN} stored as 'work' (401); "
+                   f"that entry was removed. {HELP_LOGIN}\n")
+    assert tokens.stored_tokens() == {"laptop": READ}
+    assert tokens.read_token_file() == READ
+
+
+def test_erase_keeps_a_named_login_saved_again_while_it_asked_the_hub(patched_whoami: FakeHub,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """bob logs in again as 'work' while erase waits for the Hub: the Hub's 401 is about the
+    old token, so the new 'work' entry stays."""
+    bob_has_a_named_login(patched_whoami)
+    real_whoami = patched_whoami.whoami
+
+    def whoami_during_a_login(token: str, endpoint: str | None = None) -> dict:
+        tokens.save_token(NEW, "work", activate=False)
+        return real_whoami(token, endpoint)
+
+    monkeypatch.setattr(hub, "whoami", whoami_during_a_login)
+    run("erase", HUB + f"username=bob\npassword={TOKEN}\n")
+    assert tokens.stored_tokens() == {"laptop": READ, "work": NEW}
+
+
+def test_erase_that_cannot_remove_the_dead_token_says_why(mem: Memory) -> None:
+    mem.saved = TOKEN
+
+    def delete(token: str) -> bool:
+        raise tokens.TokenStoreError("cannot write /x/token: read-only")
+
+    ctx = helper.Context(served=lambda: mem.served, env_token=lambda: None, saved_token=lambda: mem.saved,
+                         whoami=mem.hub.whoami, delete=delete, named=lambda: {})
+    assert run("erase", HUB + f"password={TOKEN}\n", ctx) == (1, b"", (
+        f"git-credential-hf: the Hub rejected the saved token {SHOWN} but cannot write /x/token: read-only\n"))
+    assert mem.saved == TOKEN
+
+
+def test_erase_without_a_named_copy_exact_line(mem: Memory) -> None:
+    mem.saved = TOKEN
+    assert run("erase", HUB + f"password={TOKEN}\n", mem.context()) == (1, b"", (
+        f"git-credential-hf: the Hub rejected the saved token {SHOWN} (401): it is no longer the "
+        f"active token. {HELP_LOGIN}\n"))
+
+
+def guard_reasons() -> dict[str, str]:
+    return {row[0]: row[3] for row in state.lines(guard.FILE)}
+
+
+def test_erase_unverified_exact_line_and_guard_reason(mem: Memory) -> None:
+    mem.saved = TOKEN
+    mem.hub.error = hub.HubUnavailableError("cannot reach https://huggingface.co")
+    assert run("erase", HUB + f"password={TOKEN}\n", mem.context()) == (1, b"", (
+        f"git-credential-hf: kept the saved token {SHOWN}: could not verify it "
+        "(cannot reach https://huggingface.co)\n"))
+    assert guard_reasons() == {state.token_key(TOKEN): "could not verify it"}
+    assert mem.saved == TOKEN
+
+
+def test_erase_still_valid_line_names_the_account_and_guard_reason(mem: Memory) -> None:
+    mem.hub.add(READ, name="alice", role="read")
+    mem.saved = READ
+    code, _, err = run("erase", HUB + f"password={READ}\n", mem.context())
+    assert code == 1 and err.startswith(
+        f"git-credential-hf: the token {tokens.mask(READ)} (alice) is still valid, so it was kept; "
+        "the failure is likely a missing permission: ")
+    assert READ not in err and err.count("\n") == 1
+    assert guard_reasons() == {state.token_key(READ): "valid, read token"}
+
+
+def test_store_of_bobs_named_copy_keeps_alices_login_and_learns_bob(patched_whoami: FakeHub) -> None:
+    """git authenticated as bob with his named copy (URL credentials): alice's active login is
+    kept, and from then on a request naming bob is served bob's copy."""
+    patched_whoami.add(TOKEN, name="alice")
+    patched_whoami.add(NEW, name="bob", display="bob-box")
+    tokens.save_token(TOKEN, "laptop")
+    tokens.save_token(NEW, "bob-box", activate=False)
+    assert run("get", HUB + "username=bob\n")[1] == f"username=bob\npassword={TOKEN}\n".encode()
+    assert run("store", HUB + f"username=bob\npassword={NEW}\n") == (1, b"", (
+        f"git-credential-hf: kept the active token {SHOWN}: it still works. git authenticated with "
+        f"another credential ({tokens.mask(NEW)}, e.g. from the URL); to switch to it: "
+        "git-credential-hf login\n"))
+    assert tokens.read_token_file() == TOKEN
+    assert run("get", HUB + "username=bob\n")[1] == f"username=bob\npassword={NEW}\n".encode()
+
+
+def test_store_when_the_saved_token_cannot_be_checked_exact_line(mem: Memory) -> None:
+    mem.hub.add(NEW, name="mallory")
+    mem.saved = TOKEN
+    original = mem.hub.whoami
+
+    def flaky(token: str) -> dict:
+        if token == TOKEN:
+            raise hub.HubUnavailableError("cannot reach https://huggingface.co")
+        return original(token)
+
+    ctx = mem.context()
+    ctx.whoami = flaky
+    assert run("store", HUB + f"password={NEW}\n", ctx) == (1, b"", (
+        f"git-credential-hf: kept the active token {SHOWN} and did not save the other credential "
+        "git used: the active one could not be checked (cannot reach https://huggingface.co)\n"))
+    assert mem.saved == TOKEN
+
+
+@pytest.mark.parametrize(("length", "asked"), [
+    pytest.param(helper.MAX_TOKEN_LENGTH, True, id="4096 characters: the Hub is asked"),
+    pytest.param(helper.MAX_TOKEN_LENGTH + 1, False, id="longer: corrupt, never sent"),
+])
+def test_store_sends_no_overlong_saved_token_to_the_hub(length: int, asked: bool, mem: Memory) -> None:
+    saved = "hf_" + "x" * (length - 3)
+    mem.hub.add(NEW, display="ci-box")
+    mem.saved = saved
+    assert run("store", HUB + f"password={NEW}\n", mem.context()) == (0, b"", "")
+    assert mem.hub.calls == ([NEW, saved] if asked else [NEW])
+    assert mem.saved == NEW
+
+
+def test_store_with_unparsable_named_copies_still_names_the_new_token(mem: Memory) -> None:
+    mem.hub.add(NEW, display="ci-box")
+    saves: list[tuple[str, str | None]] = []
+
+    def named() -> dict[str, str]:
+        raise tokens.TokenStoreError("stored_tokens is not valid INI")
+
+    ctx = helper.Context(served=lambda: mem.served, env_token=lambda: None, saved_token=lambda: None,
+                         whoami=mem.hub.whoami, save=lambda t, n: saves.append((t, n)) or [],
+                         named=named)
+    assert run("store", HUB + f"password={NEW}\n", ctx) == (0, b"", "")
+    assert saves == [(NEW, "ci-box")]
+
+
+def test_store_adopting_beside_another_tokens_named_copy_exact_line(patched_whoami: FakeHub) -> None:
+    patched_whoami.add(NEW, display="laptop")
+    tokens.save_token(TOKEN, "laptop")  # unknown to the Hub: dead, so NEW takes over
+    assert run("store", HUB + f"password={NEW}\n") == (1, b"", (
+        "git-credential-hf: the named copy 'laptop' holds another token and was kept; the new token "
+        "is the active one, without a named copy\n"))
+    assert tokens.read_token_file() == NEW
+    assert tokens.stored_tokens() == {"laptop": TOKEN}
+
+
+def test_store_never_overwrites_a_named_copy_written_after_its_check(patched_whoami: FakeHub) -> None:
+    """store looked at the named copies (none called 'laptop'), then another process saved
+    'laptop': the save, under the lock, keeps that copy."""
+    patched_whoami.add(NEW, display="laptop")
+    tokens.save_token(TOKEN, "laptop", activate=False)
+    code, out, err = run("store", HUB + f"password={NEW}\n", helper.Context(named=lambda: {}))
+    assert (code, out, err.count("\n")) == (1, b"", 1) and "'laptop'" in err
+    assert TOKEN not in err and NEW not in err
+    assert tokens.stored_tokens() == {"laptop": TOKEN}
+    assert tokens.read_token_file() == NEW
+
+
+@pytest.mark.parametrize("op", ["store", "erase"])
+def test_store_and_erase_refuse_a_relative_hf_home_exact_line(op: str, patched_whoami: FakeHub,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    patched_whoami.add(NEW)
+    monkeypatch.setenv("HF_HOME", "rel/hf")
+    assert run(op, HUB + f"password={NEW}\n") == (1, b"", (
+        "git-credential-hf: HF_HOME is a relative path ('rel/hf'): the token would be read and "
+        "written relative to the current directory (a repository, when git runs this helper); "
+        "set it to an absolute path\n"))
+    assert patched_whoami.calls == []
+    # another host is none of its business: nothing said
+    assert run(op, f"protocol=https\nhost=github.com\npassword={NEW}\n") == (0, b"", "")
+
+
+def test_a_hub_user_named_like_the_default_username_gets_the_active_token(patched_whoami: FakeHub) -> None:
+    """git sends back the username get answered (hf_user): that is no account choice, even
+    when a Hub account is called hf_user."""
+    tokens.save_token(TOKEN, "laptop")
+    tokens.save_token(NEW, "other", activate=False)
+    accounts.learn(NEW, {"type": "user", "name": helper.DEFAULT_USERNAME})
+    assert run("get", HUB + f"username={helper.DEFAULT_USERNAME}\n")[1] == ANSWER.encode()
+    assert run("get", HUB)[1] == ANSWER.encode()

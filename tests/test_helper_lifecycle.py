@@ -11,7 +11,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from git_credential_hf import helper, hub, protocol, tokens
+from git_credential_hf import guard, helper, hub, oauth, output, protocol, state, tokens
 
 TOKEN = "hf_" + "a" * 30 + "WXYZ"
 NEW = "hf_" + "n" * 30 + "NEWW"
@@ -49,7 +49,8 @@ class World:
             save=lambda t, n: self.saves.append(t) or [],
             delete=lambda t: self.deleted.append(t) or True,
             oidc=lambda: self.oidc_answer, oidc_enabled=lambda: self.oidc_answer is not None,
-            fresh=lambda t: self.fresh_answer, renew=lambda t: self.renew_answer)
+            fresh=lambda t: self.fresh_answer,
+            renew=lambda t: self.renew_answer if t == self.saved else None)
 
 
 @pytest.fixture
@@ -173,3 +174,169 @@ def test_fresh_keeps_a_token_picked_from_stored_tokens() -> None:
                       expires_at=2_000_000_000)
     tokens.save_token(ENV, "bob", activate=False)  # a plain named token, chosen by username
     assert helper._fresh(ENV) == (ENV, None, None)
+
+
+# --- the default _fresh / _renew / _oidc over the real token files, the Hub's OAuth faked ----
+
+REFRESH = "hf_oauth_refresh_" + "r" * 20
+DAY = 86400
+DEAD_LINE = ("your Hugging Face login has expired and cannot be renewed (refresh token refused); "
+             "log in again with: git-credential-hf login --web")
+
+
+class FakeRefresh:
+    """oauth.refresh_if_due for the login holding TOKEN: refreshes only when due or forced,
+    with the outcome ``state`` (refreshed -> NEW)."""
+
+    def __init__(self, state: str, due: bool) -> None:
+        self.state, self.due = state, due
+        self.calls: list[tuple[str, bool]] = []
+
+    def __call__(self, token: str, *, force: bool = False, **_kw) -> oauth.Refresh:
+        if token != TOKEN:
+            return oauth.Refresh(oauth.NONE, token)
+        self.calls.append((token, force))
+        if not (self.due or force):
+            return oauth.Refresh(oauth.FRESH, token, 7, has_refresh=True)
+        if self.state == oauth.REFRESHED:
+            return oauth.Refresh(oauth.REFRESHED, NEW, 1_900_000_000, has_refresh=True)
+        return oauth.Refresh(self.state, TOKEN, 5, has_refresh=True, problem="p")
+
+
+FRESH_CASES = [
+    # refresh token saved, expires in (days), refresh outcome, expected (token, expiry, problem), refreshed
+    pytest.param(True, 20, oauth.REFRESHED, (TOKEN, "exp", None), False, id="not due: served as saved"),
+    pytest.param(False, -1, oauth.REFRESHED, (TOKEN, "exp", None), False,
+                 id="expired without refresh token: served, never refreshed"),
+    pytest.param(True, 0.5, oauth.REFRESHED, (NEW, 1_900_000_000, None), True, id="due: refreshed"),
+    pytest.param(True, 0.5, oauth.TRANSIENT, (TOKEN, 5, None), True, id="due, transient: old token"),
+    pytest.param(True, -1, oauth.DEAD, (TOKEN, 5, DEAD_LINE), True, id="dead: one line"),
+]
+
+
+@pytest.mark.parametrize(("has_refresh", "days", "outcome", "expected", "refreshed"), FRESH_CASES)
+def test_fresh_serves_the_saved_login_refreshed_when_due(has_refresh, days, outcome, expected, refreshed,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    expires = int(time.time() + days * DAY)
+    tokens.save_token(TOKEN, "oauth-alice", refresh_token=REFRESH if has_refresh else None,
+                      expires_at=expires)
+    fake = FakeRefresh(outcome, due=days < 1)
+    monkeypatch.setattr(oauth, "refresh_if_due", fake)
+    assert helper._fresh(TOKEN) == tuple(expires if v == "exp" else v for v in expected)
+    assert fake.calls == ([(TOKEN, False)] if refreshed else [])
+
+
+RENEW_CASES = [
+    # saved with refresh token, with expiry, expected state (None: not a renewable login)
+    pytest.param(True, True, oauth.REFRESHED, id="browser login, not due: renewed anyway"),
+    pytest.param(False, True, None, id="expiry only: nothing to renew with"),
+    pytest.param(False, False, None, id="plain token"),
+]
+
+
+@pytest.mark.parametrize(("has_refresh", "has_expiry", "expected"), RENEW_CASES)
+def test_renew_forces_a_refresh_of_a_rejected_browser_login(has_refresh, has_expiry, expected,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    tokens.save_token(TOKEN, "oauth-alice" if has_refresh or has_expiry else None,
+                      refresh_token=REFRESH if has_refresh else None,
+                      expires_at=int(time.time()) + 20 * DAY if has_expiry else None)
+    fake = FakeRefresh(oauth.REFRESHED, due=False)
+    monkeypatch.setattr(oauth, "refresh_if_due", fake)
+    got = helper._renew(TOKEN)
+    if expected is None:
+        assert got is None and fake.calls == []
+    else:
+        assert (got.state, got.token) == (expected, NEW)
+
+
+SHOWN, SHOWN_NEW = output.mask(TOKEN), output.mask(NEW)
+
+RENEWED_CASES = [
+    # refresh outcome, problem, expected line, deleted, guard reason recorded
+    pytest.param("refreshed", None, f"the Hub rejected the token {SHOWN}; the login was renewed "
+                 f"({SHOWN_NEW}): run the git command again", [], None, id="refreshed"),
+    pytest.param("adopted", None, f"the Hub rejected the token {SHOWN}; the login was renewed "
+                 f"({SHOWN_NEW}): run the git command again", [], None, id="adopted"),
+    pytest.param("dead", "invalid_grant", f"the login {SHOWN} has expired and cannot be renewed "
+                 "(refresh token refused); it is no longer the active token. Log in again with: "
+                 "git-credential-hf login --web", [TOKEN], None, id="dead"),
+    pytest.param("transient", "timed out", f"kept the login {SHOWN}: the Hub rejected the token and "
+                 "it could not be renewed now (timed out)", [], "could not renew the login",
+                 id="transient"),
+    pytest.param("transient", None, f"kept the login {SHOWN}: the Hub rejected the token and "
+                 "it could not be renewed now (transient)", [], "could not renew the login",
+                 id="transient, no detail"),
+    pytest.param("fresh", None, f"the Hub rejected the saved token {SHOWN} (401): it is no longer "
+                 "the active token. Log in again with: git-credential-hf login", [TOKEN], None,
+                 id="nothing renewed: removed"),
+]
+
+
+@pytest.mark.parametrize(("outcome", "problem", "line", "deleted", "reason"), RENEWED_CASES)
+def test_erase_of_a_rejected_login_exact_line(outcome, problem, line, deleted, reason, world) -> None:
+    world.renew_answer = SimpleNamespace(state=outcome, token=NEW if outcome in ("refreshed", "adopted") else TOKEN,
+                                         problem=problem)
+    assert helper.erase(cred(password=TOKEN), world.ctx()) == line
+    assert world.deleted == deleted
+    recorded = {r[0]: r[3] for r in state.lines(guard.FILE)}
+    assert recorded == ({state.token_key(TOKEN): reason} if reason else {})
+
+
+class FakeOIDC:
+    def __init__(self, answer=None, error: Exception | None = None) -> None:
+        self.answer, self.error = answer, error
+        self.timeouts: list[float | None] = []
+
+    def __call__(self, endpoint=None, total_timeout=None):
+        self.timeouts.append(total_timeout)
+        if self.error:
+            raise self.error
+        return self.answer
+
+
+OIDC_CASES = [
+    # HF_OIDC_RESOURCE, exchange, expected, exchanged
+    pytest.param(None, FakeOIDC((SimpleNamespace(access_token=OIDC, expires_at=123), True)), None, False,
+                 id="not asked for"),
+    pytest.param("res", FakeOIDC((SimpleNamespace(access_token=OIDC, expires_at=123), True)),
+                 (OIDC, 123, None), True, id="exchanged"),
+    pytest.param("res", FakeOIDC(None), None, True, id="exchange declines"),
+    pytest.param("res", FakeOIDC(error=oauth.OIDCError("no id token")),
+                 (None, None, "OIDC token exchange failed, no token served: no id token"), True, id="fails"),
+]
+
+
+@pytest.mark.parametrize(("resource", "exchange", "expected", "exchanged"), OIDC_CASES)
+def test_oidc_default(resource, exchange, expected, exchanged, monkeypatch: pytest.MonkeyPatch) -> None:
+    if resource:
+        monkeypatch.setenv("HF_OIDC_RESOURCE", resource)
+    monkeypatch.setattr(oauth, "oidc_token", exchange)
+    assert helper._oidc() == expected
+    assert helper._oidc_enabled() is bool(resource)
+    # bounded: the exchange may add at most REFRESH_BUDGET_S (15 s) to one get
+    assert exchange.timeouts == ([15.0] if exchanged else [])
+
+
+def test_store_with_oidc_set_saves_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_OIDC_RESOURCE", "res")
+    monkeypatch.setattr(hub, "whoami", lambda token, endpoint=None: {"type": "user", "name": "bob"})
+    out, err = io.BytesIO(), io.StringIO()
+    code = helper.run("store", io.BytesIO(f"{HOST.strip()}\npassword={NEW}\n\n".encode()), out, err)
+    assert (code, out.getvalue(), err.getvalue()) == (0, b"", "")
+    assert tokens.read_token_file() is None
+
+
+def test_a_refused_oidc_token_stop_line_names_oidc(world) -> None:
+    world.oidc_answer = (OIDC, 123, None)
+    guard.record(OIDC, "valid, read token")
+    guard.record(OIDC, "valid, read token")
+    problems: list[str] = []
+    assert helper.get(cred(), world.ctx(), problems) == [("quit", "1")]
+    assert problems == [
+        f"stopping git: the Hub refused the OIDC-exchanged token {output.mask(OIDC)} 2 times in a row "
+        "(valid, read token); fix its access on the Hub, or log in with a token that can do this "
+        "(check: git-credential-hf status --repo NS/NAME)"]

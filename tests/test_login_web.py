@@ -12,11 +12,10 @@ import time
 from pathlib import Path
 
 import pytest
+from support import load_local_hub
 
 import git_credential_hf
 from git_credential_hf import _login, cli, gitconfig, output, tokens
-
-from support import load_local_hub
 
 BIN = Path(sys.executable).parent
 SCRIPT = BIN / "git-credential-hf"
