@@ -312,23 +312,20 @@ DEAD = "dead"  # invalid_grant: the refresh token is dead, a new login is needed
 
 
 class Refresh:
-    """What ``refresh_if_due`` did: ``state``, the ``token`` to serve, its ``expires_at``,
-    whether a refresh token is present, and a one-line ``problem`` (never a token)."""
+    """What ``refresh_if_due`` did: ``state``, the ``token`` to serve, its ``expires_at``, and
+    a one-line ``problem`` (never a token)."""
 
-    __slots__ = ("expires_at", "has_refresh", "name", "problem", "state", "token")
+    __slots__ = ("expires_at", "problem", "state", "token")
 
     def __init__(self, state: str, token: str, expires_at: int | None = None,
-                 has_refresh: bool = False, name: str | None = None,
                  problem: str | None = None) -> None:
         self.state = state
         self.token = token
         self.expires_at = expires_at
-        self.has_refresh = has_refresh
-        self.name = name
         self.problem = problem
 
     def __repr__(self) -> str:
-        return f"Refresh({self.state}, expires_at={self.expires_at}, name={self.name!r})"
+        return f"Refresh({self.state}, expires_at={self.expires_at})"
 
 
 def refresh_if_due(token: str, *, force: bool = False, budget: float = REFRESH_BUDGET_S,
@@ -346,7 +343,7 @@ def refresh_if_due(token: str, *, force: bool = False, budget: float = REFRESH_B
     refresh_token = fields.get("refresh_token")
     expires = tokens.expires_at(fields)
     if refresh_token is None or not (force or tokens.refresh_due(expires, now)):
-        return Refresh(FRESH, token, expires, refresh_token is not None, name)
+        return Refresh(FRESH, token, expires)
     started = time.monotonic()
     try:
         with tokens.locked(timeout=min(LOCK_SHARE_S, budget)):
@@ -356,8 +353,8 @@ def refresh_if_due(token: str, *, force: bool = False, budget: float = REFRESH_B
         if current and current != token:  # a peer finished meanwhile: serve its token
             found = tokens.oauth_section(current)
             expires = tokens.expires_at(found[1]) if found else None
-            return Refresh(ADOPTED, current, expires, True, name)
-        return Refresh(TRANSIENT, token, expires, True, name, f"could not refresh: {e}")
+            return Refresh(ADOPTED, current, expires)
+        return Refresh(TRANSIENT, token, expires, f"could not refresh: {e}")
 
 
 def _refresh_locked(token: str, name: str, remaining: float, endpoint: str | None) -> Refresh:
@@ -365,21 +362,20 @@ def _refresh_locked(token: str, name: str, remaining: float, endpoint: str | Non
     held = fields.get("hf_token")
     if held != token:
         if not held:  # the login was removed meanwhile (logout): nothing to refresh
-            return Refresh(TRANSIENT, token, None, False, name, "the login was removed")
-        return Refresh(ADOPTED, held, tokens.expires_at(fields),
-                       "refresh_token" in fields, name)
+            return Refresh(TRANSIENT, token, None, "the login was removed")
+        return Refresh(ADOPTED, held, tokens.expires_at(fields))
     refresh_token = fields.get("refresh_token")
     expires = tokens.expires_at(fields)
     if refresh_token is None:
-        return Refresh(FRESH, token, expires, False, name)
+        return Refresh(FRESH, token, expires)
     try:
         answer = refresh(refresh_token, endpoint, total_timeout=max(0.5, remaining))
     except OAuthError as e:
         if e.code == INVALID_GRANT:
-            return Refresh(DEAD, token, expires, True, name, str(e))
-        return Refresh(TRANSIENT, token, expires, True, name, str(e))
+            return Refresh(DEAD, token, expires, str(e))
+        return Refresh(TRANSIENT, token, expires, str(e))
     except hub.HubUnavailableError as e:
-        return Refresh(TRANSIENT, token, expires, True, name, str(e))
+        return Refresh(TRANSIENT, token, expires, str(e))
     # The token file first: a huggingface_hub reading both files without the lock in between
     # then sees the new token (and serves it), never the old token with no section left.
     tokens.replace_active(token, answer.access_token)
@@ -389,4 +385,4 @@ def _refresh_locked(token: str, name: str, remaining: float, endpoint: str | Non
     from . import accounts
 
     accounts.carry(token, answer.access_token)  # same account: username selection keeps working
-    return Refresh(REFRESHED, answer.access_token, answer.expires_at, True, name)
+    return Refresh(REFRESHED, answer.access_token, answer.expires_at)

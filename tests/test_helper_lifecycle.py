@@ -197,10 +197,10 @@ class FakeRefresh:
             return oauth.Refresh(oauth.NONE, token)
         self.calls.append((token, force))
         if not (self.due or force):
-            return oauth.Refresh(oauth.FRESH, token, 7, has_refresh=True)
+            return oauth.Refresh(oauth.FRESH, token, 7)
         if self.state == oauth.REFRESHED:
-            return oauth.Refresh(oauth.REFRESHED, NEW, 1_900_000_000, has_refresh=True)
-        return oauth.Refresh(self.state, TOKEN, 5, has_refresh=True, problem="p")
+            return oauth.Refresh(oauth.REFRESHED, NEW, 1_900_000_000)
+        return oauth.Refresh(self.state, TOKEN, 5, problem="p")
 
 
 FRESH_CASES = [

@@ -247,7 +247,7 @@ def test_not_due_makes_no_call(script) -> None:
     _login(int(time.time()) + 2 * 86400)
     s = script()
     got = oauth.refresh_if_due(OLD)
-    assert (got.state, got.token, got.has_refresh) == (oauth.FRESH, OLD, True)
+    assert (got.state, got.token) == (oauth.FRESH, OLD)
     assert s.calls == []
 
 
@@ -331,7 +331,7 @@ def test_no_refresh_token_never_calls(script) -> None:
     _login(1, refresh=None)
     s = script()
     got = oauth.refresh_if_due(OLD, force=True)
-    assert (got.state, got.has_refresh, got.expires_at) == (oauth.FRESH, False, 1)
+    assert (got.state, got.token, got.expires_at) == (oauth.FRESH, OLD, 1)
     assert s.calls == []
 
 
@@ -342,7 +342,7 @@ MIRROR_BASE = "http://mirror.test/proxy-X"
 
 
 def _fields(got: oauth.Refresh) -> tuple:
-    return (got.state, got.token, got.expires_at, got.has_refresh, got.name, got.problem)
+    return (got.state, got.token, got.expires_at, got.problem)
 
 
 def test_refresh_posts_to_the_given_endpoint_and_names_it(script, monkeypatch) -> None:
@@ -514,8 +514,7 @@ def test_due_refresh_answers_the_new_token_and_its_expiry(script, monkeypatch) -
     after = int(time.time())
     assert _fields(got)[:2] == (oauth.REFRESHED, NEW)
     assert before + 3600 <= got.expires_at <= after + 3600
-    assert _fields(got)[2:] == (int(tokens.stored_sections()["oauth-alice"]["expires_at"]),
-                                True, "oauth-alice", None)
+    assert _fields(got)[2:] == (int(tokens.stored_sections()["oauth-alice"]["expires_at"]), None)
 
 
 def test_refresh_if_due_uses_the_given_endpoint_and_a_floor_budget(script, monkeypatch) -> None:
@@ -532,7 +531,7 @@ def test_dead_refresh_answer_names_the_refusal(script, monkeypatch) -> None:
     _login(1)
     script((400, {"error": "invalid_grant"}))
     assert _fields(oauth.refresh_if_due(OLD)) == (
-        oauth.DEAD, OLD, 1, True, "oauth-alice",
+        oauth.DEAD, OLD, 1,
         "token refresh refused by http://hub.test (invalid_grant)")
 
 
@@ -547,7 +546,7 @@ def test_transient_refresh_answer_keeps_the_old_token(script, monkeypatch, answe
     before = tokens.stored_sections()
     script(answer)
     assert _fields(oauth.refresh_if_due(OLD)) == (
-        oauth.TRANSIENT, OLD, 1, True, "oauth-alice", problem)
+        oauth.TRANSIENT, OLD, 1, problem)
     assert tokens.stored_sections() == before and tokens.read_token_file() == OLD
 
 
@@ -568,7 +567,7 @@ def test_a_logout_meanwhile_leaves_nothing_to_refresh(script, monkeypatch) -> No
     _meanwhile(monkeypatch, lambda: tokens.delete_named("oauth-alice"))
     s = script()
     assert _fields(oauth.refresh_if_due(OLD)) == (
-        oauth.TRANSIENT, OLD, None, False, "oauth-alice", "the login was removed")
+        oauth.TRANSIENT, OLD, None, "the login was removed")
     assert s.calls == [] and "oauth-alice" not in tokens.stored_sections()
 
 
@@ -582,7 +581,7 @@ def test_a_refresh_token_dropped_meanwhile_is_not_called(script, monkeypatch) ->
     s = script()
     got = oauth.refresh_if_due(OLD)
     assert s.calls == []
-    assert _fields(got) == (oauth.FRESH, OLD, 5, False, "oauth-alice", None)
+    assert _fields(got) == (oauth.FRESH, OLD, 5, None)
 
 
 @pytest.mark.parametrize("rotated", [ROTATED, None])
@@ -593,7 +592,7 @@ def test_adopted_answer_tells_whether_the_peer_kept_a_refresh_token(script, monk
         NEW, "oauth-alice", refresh_token=rotated, expires_at=2_000_000_000))
     s = script()
     assert _fields(oauth.refresh_if_due(OLD)) == (
-        oauth.ADOPTED, NEW, 2_000_000_000, rotated is not None, "oauth-alice", None)
+        oauth.ADOPTED, NEW, 2_000_000_000, None)
     assert s.calls == []
 
 
