@@ -12,6 +12,7 @@ code or an id token. The client id is huggingface_hub's, overridable with
 
 from __future__ import annotations
 
+import math
 import os
 import time
 
@@ -97,7 +98,7 @@ def _positive_int(value: object, default: int) -> int:
     if isinstance(value, bool):
         return default
     if isinstance(value, (int, float)) and value > 0:
-        return int(value)
+        return math.ceil(value)  # 0.5 s is 1 s: never a poll loop without a pause
     if isinstance(value, str) and value.isdigit() and int(value) > 0:
         return int(value)
     return default

@@ -702,6 +702,9 @@ def test_device_flow_keeps_polling_on_answers_that_are_no_verdict(script, answer
     ({"interval": "1", "expires_in": "30"}, 1, 30),
     ({"interval": True, "expires_in": -3}, 5, 900),
     ({"interval": "2s", "expires_in": None}, 5, 900),
+    # a fraction of a second is rounded up, never down to 0 (a poll loop with no pause)
+    ({"interval": 0.5, "expires_in": 0.25}, 1, 1),
+    ({"interval": 2.5, "expires_in": 899.5}, 3, 900),
 ])
 def test_device_code_interval_and_lifetime(script, given, interval, expires_in) -> None:
     script((200, {**DEVICE, **given}))
