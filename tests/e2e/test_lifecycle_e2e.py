@@ -150,6 +150,7 @@ def test_refresh_failing_for_a_network_reason_serves_the_old_token_silently(hub)
     assert section()["refresh_token"] == old["refresh_token"]
 
 
+@pytest.mark.slow  # a wall-clock bound: .ci/run runs it with no neighbours
 def test_refresh_of_a_hanging_hub_is_bounded(hub):
     old = browser_login(hub, expires_in=3600)
     hub.oauth_behavior = "hang"

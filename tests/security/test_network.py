@@ -82,6 +82,7 @@ def _whoami_in_process(hub, token: str, result: dict) -> None:
     result["elapsed"] = time.monotonic() - start
 
 
+@pytest.mark.slow  # a wall-clock bound: .ci/run runs it with no neighbours
 def test_slow_and_hanging_hub(sec, make_hub, tmp_path) -> None:
     """The slow cases run together: each must still end within the limit. Meanwhile the
     Python API (a notebook's login outlives the call) gives up on a trickling Hub in time and

@@ -14,6 +14,7 @@ from git_credential_hf import hub
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow  # a wall-clock bound: .ci/run runs it with no neighbours
 def test_whoami_gives_up_within_the_documented_bound(sec, make_hub) -> None:
     bound = hub.TOTAL_TIMEOUT_S
     hanging = make_hub()
