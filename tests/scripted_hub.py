@@ -8,7 +8,8 @@ import threading
 
 
 class ScriptedHub:
-    """A bare HTTP server answering every GET with one scripted reply; records what it saw.
+    """A bare HTTP server answering every GET or POST with one scripted reply; records what it
+    saw (method, path, lower-cased headers, body).
 
     ``body`` is sent as is; ``endless`` streams JSON padding until the client hangs up and counts
     the bytes that left."""
@@ -32,7 +33,11 @@ class ScriptedHub:
                 pass
 
             def do_GET(self) -> None:
-                scripted.requests.append({"path": self.path, **{k.lower(): v for k, v in self.headers.items()}})
+                seen = {"method": self.command, "path": self.path,
+                        **{k.lower(): v for k, v in self.headers.items()}}
+                length = int(self.headers.get("Content-Length") or 0)
+                seen["body"] = self.rfile.read(length).decode("latin-1") if length else ""
+                scripted.requests.append(seen)
                 if scripted.silent:
                     scripted.stop.wait(30)
                     return
@@ -61,6 +66,8 @@ class ScriptedHub:
                         scripted.sent += len(chunk)
                 except OSError:
                     pass  # the client hung up: what the cap is for
+
+            do_POST = do_GET  # the OAuth calls: the form or JSON body is recorded as "body"
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True

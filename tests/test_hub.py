@@ -444,3 +444,54 @@ def test_abort_wakes_a_read_blocked_on_a_real_response(scripted) -> None:
     if woke:  # (close() would wait for the lock a blocked read holds: then the daemon stays)
         resp.close()
     assert woke, "the read stayed blocked: the abort did not shut the socket down"
+
+
+# --- hub.request, the transport the OAuth calls share: what reaches the server, what the error
+# names, and its own deadline ----------------------------------------------------------------------
+
+
+def test_a_request_without_a_token_carries_no_credential_even_from_the_url(scripted) -> None:
+    """The OAuth calls pass no token: no Authorization header at all, not "Bearer None", and not
+    the user info of the URL either."""
+    scripted.body = b"{}"
+    userinfo_url = scripted.url.replace("http://", "http://user:secret@") + "/oauth/device"
+    assert hub.request("POST", userinfo_url, data={"client_id": "abc"})[0] == 200
+    (seen,) = scripted.requests
+    assert "authorization" not in seen
+    assert seen["user-agent"] == "git-credential-hf" and seen["accept"] == "application/json"
+
+
+def test_form_data_json_body_and_params_reach_the_server_as_given(scripted) -> None:
+    hub.request("POST", scripted.url + "/oauth/token", data={"grant_type": "a b", "code": "x&y"})
+    hub.request("POST", scripted.url + "/api/ci", json_body={"audience": "hub"})
+    hub.request("GET", scripted.url + "/api/p", params={"q": "a b"})
+    form, js, query = scripted.requests
+    assert (form["method"], form["path"], form["body"]) == (
+        "POST", "/oauth/token", "grant_type=a+b&code=x%26y")
+    assert form["content-type"] == "application/x-www-form-urlencoded"
+    assert (js["method"], js["body"], js["content-type"]) == (
+        "POST", '{"audience": "hub"}', "application/json")
+    assert (query["method"], query["path"], query["body"]) == ("GET", "/api/p?q=a+b", "")
+
+
+def test_a_failure_names_the_url_without_its_query_by_default() -> None:
+    """Without ``base``, the message names the URL up to its first "?": a query may hold a
+    code or a token, and stays out of messages."""
+    base = f"http://127.0.0.1:{closed_port()}/oauth/token"
+    with pytest.raises(hub.HubUnavailableError) as info:
+        hub.request("GET", base + "?code=s3cret?more=1")
+    assert str(info.value) == f"cannot reach {base} (connection failed)"
+    with pytest.raises(hub.HubUnavailableError) as info:
+        hub.request("GET", base)
+    assert str(info.value) == f"cannot reach {base} (connection failed)"
+
+
+def test_total_timeout_bounds_one_request(scripted) -> None:
+    """``total_timeout`` replaces the default deadline for this call (the OAuth polls use it):
+    a silent server costs that long, not TOTAL_TIMEOUT_S, and the deadline reports it."""
+    scripted.silent = True
+    start = time.monotonic()
+    with pytest.raises(hub.HubUnavailableError) as info:
+        hub.request("GET", scripted.url + "/oauth/token", total_timeout=0.5)
+    assert str(info.value) == f"{scripted.url}/oauth/token is too slow (no answer within 0.5 s)"
+    assert time.monotonic() - start < 5
