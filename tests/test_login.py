@@ -909,3 +909,38 @@ def test_check_access_refusals_are_login_errors_with_the_reason(hub):
     with pytest.raises(_login.LoginError) as e:
         git_credential_hf.check_access("alice/x", "bucket")
     assert str(e.value) == "unknown repository type 'bucket' (model, dataset or space)"
+
+
+# --- round 2: the git hint after a login, and an invalid HF_ENDPOINT ----------------------------
+
+
+def test_a_login_says_how_to_let_git_use_the_token_until_git_is_set_up(hub, capsys, monkeypatch):
+    monkeypatch.setattr(gitconfig, "helper_command", lambda: "/x/bin/git-credential-hf")
+    git_credential_hf.login(token=WRITE)
+    saved = [
+        "Token is valid (permission: write).",
+        f"Your token has been saved to {token_file()}",
+        f"It is stored as 'laptop' in {settings.stored_tokens_path()}",
+        "Login successful: logged in as alice.",
+    ]
+    out = capsys.readouterr().out
+    assert out.splitlines() == [*saved, (
+        "git does not use this token yet: run `git-credential-hf setup` once (or log in with "
+        "--add-to-git-credential; in Python, add_to_git_credential=True)")]
+    assert_no_secret(out)
+    gitconfig.setup()  # git now asks this helper for the endpoint: no hint any more
+    git_credential_hf.login(token=WRITE)
+    assert capsys.readouterr().out.splitlines() == saved
+
+
+def test_an_invalid_endpoint_is_a_login_error_naming_it_and_logout_changes_nothing(
+        hub, capsys, monkeypatch):
+    git_credential_hf.login(token=WRITE)
+    capsys.readouterr()
+    monkeypatch.setenv("HF_ENDPOINT", "ftp://hub.example")
+    with pytest.raises(_login.LoginError) as e:
+        git_credential_hf.logout()
+    assert str(e.value) == ("HF_ENDPOINT 'ftp://hub.example' is not an http(s)://host[:port][/path] "
+                            "URL: only http:// and https:// are supported")
+    assert capsys.readouterr().out == ""
+    assert token_file().read_text() == WRITE and stored() == {"laptop": WRITE}
