@@ -495,3 +495,12 @@ def test_total_timeout_bounds_one_request(scripted) -> None:
         hub.request("GET", scripted.url + "/oauth/token", total_timeout=0.5)
     assert str(info.value) == f"{scripted.url}/oauth/token is too slow (no answer within 0.5 s)"
     assert time.monotonic() - start < 5
+
+
+@pytest.mark.parametrize("suffix", ["/", "//"])
+def test_an_endpoint_with_trailing_slashes_is_named_without_them(scripted, suffix: str) -> None:
+    scripted.status = 500
+    with pytest.raises(hub.HubUnavailableError) as info:
+        hub.whoami(TOKEN, scripted.url + suffix)
+    assert str(info.value) == f"{scripted.url} answered HTTP 500"
+    assert scripted.requests[-1]["path"] == "/api/whoami-v2"
