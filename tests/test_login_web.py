@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from support import load_local_hub
+from support import closed_port, load_local_hub
 
 import git_credential_hf
 from git_credential_hf import _login, cli, gitconfig, output, tokens
@@ -264,3 +264,50 @@ def test_get_token_never_refreshes_a_token_the_environment_sets(hub, monkeypatch
     assert git_credential_hf.get_token() == answer["access_token"]
     assert hub.counter("refresh_grants") == 0
     assert tokens.stored_sections()["oauth-alice"]["hf_token"] == answer["access_token"]
+
+
+# --- round 2: DeviceLogin as an API user drives it (the notebook widget does) --------------------
+
+
+def read_only_device_grants(hub, monkeypatch) -> None:
+    """The local Hub grants write tokens to the device flow; make it grant read ones."""
+    import functools
+
+    monkeypatch.setattr(hub, "issue_oauth", functools.partial(hub.issue_oauth, role="read"))
+
+
+def test_device_login_defaults_accept_a_read_token_and_leave_git_alone(hub, monkeypatch):
+    read_only_device_grants(hub, monkeypatch)
+    device = _login.DeviceLogin()
+    assert device.expires_in == 900  # the code's lifetime, from the Hub's answer
+    lines = device.finish().lines()
+    assert lines[0] == "Token is valid (permission: read)."
+    assert lines[-1] == _login.GIT_HINT and not any(line.startswith("git: ") for line in lines)
+    token = assert_saved_browser_login()
+    assert all(token not in line for line in lines)
+    assert not Path(os.environ["GIT_CONFIG_GLOBAL"]).exists()  # git left alone
+
+
+def test_device_login_with_write_permission_refuses_a_read_token(hub, monkeypatch):
+    read_only_device_grants(hub, monkeypatch)
+    device = _login.DeviceLogin(write_permission=True)
+    with pytest.raises(_login.LoginError) as e:
+        device.finish()
+    assert str(e.value) == (
+        "Token is valid but is 'read' without write access, and a 'write' token is required. "
+        "Please provide a new token with correct permission.")
+    assert tokens.read_token_file() is None and tokens.stored_sections() == {}
+
+
+def test_device_login_refusals_are_one_line_login_errors(monkeypatch):
+    monkeypatch.setenv("HF_ENDPOINT", "ftp://hub.example")
+    with pytest.raises(_login.LoginError) as e:
+        _login.DeviceLogin()
+    assert str(e.value) == ("HF_ENDPOINT 'ftp://hub.example' is not an http(s)://host[:port][/path] "
+                            "URL: only http:// and https:// are supported")
+    base = f"http://127.0.0.1:{closed_port()}"
+    monkeypatch.setenv("HF_ENDPOINT", base)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    with pytest.raises(_login.LoginError) as e:
+        _login.DeviceLogin()
+    assert str(e.value) == f"browser login unavailable: cannot reach {base} (connection failed)"
