@@ -944,3 +944,17 @@ def test_an_invalid_endpoint_is_a_login_error_naming_it_and_logout_changes_nothi
                             "URL: only http:// and https:// are supported")
     assert capsys.readouterr().out == ""
     assert token_file().read_text() == WRITE and stored() == {"laptop": WRITE}
+
+
+def test_without_git_a_login_still_says_how_to_let_git_use_the_token(hub, capsys, monkeypatch,
+                                                                       tmp_path):
+    """Whether git is set up is unknown without git: the hint is worth its line then."""
+    monkeypatch.setenv("PATH", str(tmp_path / "no-git-here"))
+    git_credential_hf.login(token=WRITE)
+    out = capsys.readouterr().out
+    assert out.splitlines()[-2:] == [
+        "Login successful: logged in as alice.",
+        "git does not use this token yet: run `git-credential-hf setup` once (or log in with "
+        "--add-to-git-credential; in Python, add_to_git_credential=True)",
+    ]
+    assert token_file().read_text() == WRITE
