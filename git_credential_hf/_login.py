@@ -380,12 +380,12 @@ def login(
     if token is not None:
         _print_lines(login_with_token(token, add_to_git_credential, write_permission).lines())
     elif web:
-        if not new_session and _still_logged_in(write_permission):
+        if not new_session and _still_logged_in(None):
             return
         if in_notebook():
             notebook_web_login(add_to_git_credential, write_permission)
         else:
-            web_login(add_to_git_credential, write_permission)
+            web_login(add_to_git_credential, None)
     elif in_notebook():
         notebook_login(new_session=new_session, write_permission=write_permission)
     else:

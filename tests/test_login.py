@@ -169,7 +169,9 @@ def test_environment_token_note(hub, monkeypatch, capsys):
     monkeypatch.setenv("HF_TOKEN", READ)
     git_credential_hf.login(token=WRITE)
     out = capsys.readouterr().out
-    assert "HF_TOKEN is set and overrides the token you just saved" in out
+    assert out.splitlines()[-2] == (
+        "Note: HF_TOKEN is set and overrides the token you just saved, for git and "
+        "huggingface_hub alike.")
     assert_no_secret(out)
 
 
