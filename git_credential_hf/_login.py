@@ -385,7 +385,7 @@ def login(
         if in_notebook():
             notebook_web_login(add_to_git_credential, write_permission)
         else:
-            web_login(add_to_git_credential, None)
+            web_login(add_to_git_credential, write_permission)
     elif in_notebook():
         notebook_login(new_session=new_session, write_permission=write_permission)
     else:
@@ -469,7 +469,7 @@ def notebook_login(
         return login_with_token(token, add_to_git, write_permission).lines()
 
     def browser(add_to_git: bool) -> DeviceLogin:
-        return DeviceLogin(add_to_git, write_permission)
+        return DeviceLogin(None, write_permission)
 
     display(login_widget(submit, _endpoint(), write_permission=write_permission,
                          browser=browser))

@@ -311,3 +311,21 @@ def test_device_login_refusals_are_one_line_login_errors(monkeypatch):
     with pytest.raises(_login.LoginError) as e:
         _login.DeviceLogin()
     assert str(e.value) == f"browser login unavailable: cannot reach {base} (connection failed)"
+
+
+def test_login_web_in_a_notebook_shows_the_code_large_then_the_outcome_line_by_line(hub, monkeypatch):
+    pytest.importorskip("IPython")
+    import IPython.display
+
+    shown: list = []
+    monkeypatch.setattr(IPython.display, "display", lambda *objs, **_kw: shown.extend(objs))
+    monkeypatch.setattr(_login, "in_notebook", lambda: True)
+    git_credential_hf.login(web=True)
+    code = hub.last_device()["user_code"]
+    assert ("<p style='font-size: 1.6em; letter-spacing: 0.3em; font-family: monospace;'>"
+            f"<b class='hf-user-code'>{code}</b></p>") in shown[0].data
+    assert shown[0].data.endswith("<p><i>Waiting for authorization…</i></p>")
+    lines = shown[-1].data.split("<br>")
+    assert lines[0] == "Token is valid (permission: write)."
+    assert "Login successful: logged in as alice." in lines
+    assert not Path(os.environ["GIT_CONFIG_GLOBAL"]).exists()  # add_to_git_credential=False
