@@ -469,7 +469,7 @@ def notebook_login(
         return login_with_token(token, add_to_git, write_permission).lines()
 
     def browser(add_to_git: bool) -> DeviceLogin:
-        return DeviceLogin(None, write_permission)
+        return DeviceLogin(add_to_git, None)
 
     display(login_widget(submit, _endpoint(), write_permission=write_permission,
                          browser=browser))

@@ -329,3 +329,13 @@ def test_login_web_in_a_notebook_shows_the_code_large_then_the_outcome_line_by_l
     assert lines[0] == "Token is valid (permission: write)."
     assert "Login successful: logged in as alice." in lines
     assert not Path(os.environ["GIT_CONFIG_GLOBAL"]).exists()  # add_to_git_credential=False
+
+
+def test_login_web_with_write_permission_refuses_a_read_token_on_a_terminal(hub, monkeypatch,
+                                                                            capsys):
+    read_only_device_grants(hub, monkeypatch)
+    with pytest.raises(_login.LoginError) as e:
+        git_credential_hf.login(web=True, write_permission=True)
+    assert str(e.value).startswith("Token is valid but is 'read' without write access")
+    assert "Login successful" not in capsys.readouterr().out
+    assert tokens.read_token_file() is None and tokens.stored_sections() == {}
