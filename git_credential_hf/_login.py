@@ -380,7 +380,7 @@ def login(
     if token is not None:
         _print_lines(login_with_token(token, add_to_git_credential, write_permission).lines())
     elif web:
-        if not new_session and _still_logged_in(None):
+        if not new_session and _still_logged_in(write_permission):
             return
         if in_notebook():
             notebook_web_login(add_to_git_credential, write_permission)
@@ -469,7 +469,7 @@ def notebook_login(
         return login_with_token(token, add_to_git, write_permission).lines()
 
     def browser(add_to_git: bool) -> DeviceLogin:
-        return DeviceLogin(add_to_git, None)
+        return DeviceLogin(add_to_git, write_permission)
 
     display(login_widget(submit, _endpoint(), write_permission=write_permission,
                          browser=browser))
