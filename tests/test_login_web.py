@@ -339,3 +339,35 @@ def test_login_web_with_write_permission_refuses_a_read_token_on_a_terminal(hub,
     assert str(e.value).startswith("Token is valid but is 'read' without write access")
     assert "Login successful" not in capsys.readouterr().out
     assert tokens.read_token_file() is None and tokens.stored_sections() == {}
+
+
+def click_the_browser_button(monkeypatch, notebook_login_kwargs: dict, git_box: bool) -> str:
+    """The notebook widget's "Log in with your browser" button, the git box set as told: what
+    the widget's outcome area shows at the end."""
+    pytest.importorskip("ipywidgets")
+    pytest.importorskip("IPython")
+    import IPython.display
+
+    shown: list = []
+    monkeypatch.setattr(IPython.display, "display", lambda *objs, **_kw: shown.extend(objs))
+    git_credential_hf.notebook_login(**notebook_login_kwargs)
+    widget = shown[0]
+    widget.children[2].value = git_box
+    widget.children[5].click()
+    widget.children[5].worker.join(60)
+    return widget.children[4].value
+
+
+def test_notebook_browser_button_sets_git_up_when_its_box_is_ticked(hub, ours, monkeypatch):
+    read_only_device_grants(hub, monkeypatch)
+    shown = click_the_browser_button(monkeypatch, {}, git_box=True)
+    assert "Login successful" in shown
+    assert gitconfig.helpers_for(hub.url)[0][0] == ours
+    assert_saved_browser_login()
+
+
+def test_notebook_browser_button_honours_write_permission(hub, monkeypatch):
+    read_only_device_grants(hub, monkeypatch)
+    shown = click_the_browser_button(monkeypatch, {"write_permission": True}, git_box=False)
+    assert "without write access" in shown and "Login successful" not in shown
+    assert tokens.read_token_file() is None and tokens.stored_sections() == {}
