@@ -485,3 +485,26 @@ def test_with_a_filelock_without_mode_the_locks_still_guard_and_time_out(
         proc.join(10)
     tokens.save_token(TOKEN, "laptop")
     assert tokens.read_token_file() == TOKEN and tokens.stored_tokens() == {"laptop": TOKEN}
+
+
+@pytest.mark.parametrize(("args", "kwargs", "line"), [
+    ((TOKEN,), {"refresh_token": REFRESH}, "an OAuth token needs a name to keep its refresh token under"),
+    ((TOKEN,), {"expires_at": 5}, "an OAuth token needs a name to keep its refresh token under"),
+    ((TOKEN, "web"), {"refresh_token": "r\x01"},
+     "refusing to save a refresh token containing whitespace or control bytes"),
+    ((TOKEN, ""), {}, "token name '' cannot be an INI section (empty)"),
+    ((TOKEN, "DEFAULT"), {}, "token name 'DEFAULT' is reserved by the INI format"),
+    ((TOKEN, "n" * 257), {}, f"token name {'n' * 257!r} is too long"),
+])
+def test_refusals_before_any_write_are_exact_lines(args: tuple, kwargs: dict, line: str) -> None:
+    tokens.save_token(OTHER, "old")
+    before = stored().read_bytes()
+    with pytest.raises(tokens.TokenStoreError) as info:
+        tokens.save_token(*args, **kwargs)
+    assert str(info.value) == line and TOKEN not in str(info.value)
+    assert stored().read_bytes() == before and tokens.read_token_file() == OTHER
+
+
+def test_a_256_character_name_is_usable() -> None:
+    assert tokens.save_token(TOKEN, "n" * 256) == []
+    assert tokens.stored_tokens() == {"n" * 256: TOKEN}
