@@ -183,3 +183,35 @@ def test_clean_token_drops_inner_line_breaks() -> None:
     assert settings.clean_token("hf_a\r\nb\rc\nd") == "hf_abcd"
     assert settings.clean_token(None) is None
     assert settings.clean_token("\r\n") is None
+
+
+# --- issue 14 round 2: relative token paths are refused with one exact line -------------------
+
+
+def relative_line(name: str, value: str) -> str:
+    return (f"{name} is a relative path ({value!r}): the token would be read and written relative "
+            "to the current directory (a repository, when git runs this helper); set it to an "
+            "absolute path")
+
+
+def test_absolute_paths_pass_the_check() -> None:
+    assert settings.check_paths() is None
+
+
+@pytest.mark.parametrize(("env", "line"), [
+    ({"HF_HOME": "rel/hf"}, relative_line("HF_HOME", "rel/hf")),
+    ({"HF_TOKEN_PATH": "tok"}, relative_line("HF_TOKEN_PATH", "tok")),
+    ({"HF_TOKEN_PATH": "tok", "HF_STORED_TOKENS_PATH": "/abs/stored_tokens"},
+     relative_line("HF_TOKEN_PATH", "tok")),  # one relative path is enough
+    ({"HF_STORED_TOKENS_PATH": "st"}, relative_line("HF_STORED_TOKENS_PATH", "st")),
+    ({"HF_HOME": "", "XDG_CACHE_HOME": "cache"}, relative_line("XDG_CACHE_HOME", "cache")),
+    ({"HF_HOME": "", "HOME": "relhome"},
+     "the token path is not absolute (is HOME set?); set HF_HOME to an absolute path"),
+])
+def test_a_relative_token_path_is_refused_naming_the_variable(
+        env: dict[str, str], line: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(settings.PathError) as info:
+        settings.check_paths()
+    assert str(info.value) == line

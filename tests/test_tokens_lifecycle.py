@@ -399,3 +399,112 @@ def test_quick_reader_on_edge_lines(text: str, quick) -> None:
     assert tokens._quick_sections(text) == quick
     if quick is not None:
         assert _configparser_view(text) == quick
+
+
+# --- issue 14 round 2: expiry bounds, lock files whoever creates them, old filelock -----------
+
+
+@pytest.mark.parametrize("expires", [0, 10**11 - 1])
+def test_the_expiry_bounds_are_unix_seconds(expires: int) -> None:
+    tokens.save_token(TOKEN, "web", refresh_token=REFRESH, expires_at=expires)
+    assert tokens.stored_sections() == {
+        "web": {"hf_token": TOKEN, "refresh_token": REFRESH, "expires_at": str(expires)}}
+
+
+@pytest.mark.parametrize("expires", [10**11, 10**12 - 1, -1])
+def test_an_expiry_past_the_bounds_is_refused_with_an_exact_line(expires: int) -> None:
+    tokens.save_token(OTHER, "old")
+    before = stored().read_bytes()
+    with pytest.raises(tokens.TokenStoreError) as info:
+        tokens.save_token(TOKEN, "web", refresh_token=REFRESH, expires_at=expires)
+    assert str(info.value) == "refusing to save an expiry that is not a unix time in seconds"
+    assert stored().read_bytes() == before and tokens.read_token_file() == OTHER
+
+
+def test_a_lock_file_filelock_creates_itself_is_0600(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another tool may remove a lock file between our preparing it and filelock opening it:
+    filelock then creates it, and with our explicit mode it is still 0600 under a lax umask."""
+    real_prepare = tokens._prepare_lock_file
+
+    def prepared_then_removed(path: str) -> None:
+        real_prepare(path)
+        os.unlink(path)
+
+    monkeypatch.setattr(tokens, "_prepare_lock_file", prepared_then_removed)
+    old = os.umask(0)
+    try:
+        tokens.save_token(TOKEN, "laptop")
+    finally:
+        os.umask(old)
+    assert mode(home() / ".token.lock") == 0o600
+    assert mode(home() / "stored_tokens.lock") == 0o600
+    assert tokens.read_token_file() == TOKEN
+
+
+def test_with_a_filelock_without_mode_the_locks_still_guard_and_time_out(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """filelock < 3.10 takes no mode: the lock is still taken on the same files, 0600, and a
+    held lock still times out with the exact line instead of waiting for its holder."""
+    import multiprocessing
+    import time
+
+    import filelock
+
+    real = filelock.FileLock
+
+    def old_filelock(path, timeout=-1, **kwargs):
+        if kwargs:
+            raise TypeError("__init__() got an unexpected keyword argument 'mode'")
+        return real(path, timeout=timeout)
+
+    home().mkdir(parents=True)
+    monkeypatch.setattr(filelock, "FileLock", old_filelock)
+    monkeypatch.setattr(tokens, "LOCK_TIMEOUT_S", 0.3)
+    tokens.save_token(OTHER, "laptop")
+    assert mode(home() / ".token.lock") == 0o600 and mode(home() / "stored_tokens.lock") == 0o600
+    ctx = multiprocessing.get_context("fork")
+    ready, release = ctx.Event(), ctx.Event()
+
+    def hold() -> None:
+        with real(str(home() / ".token.lock")):
+            ready.set()
+            release.wait(3)  # a writer without a timeout would get in after 3 s
+
+    proc = ctx.Process(target=hold)
+    proc.start()
+    try:
+        assert ready.wait(10)
+        start = time.monotonic()
+        with pytest.raises(tokens.TokenStoreError) as info:
+            tokens.save_token(TOKEN, "laptop")
+        assert time.monotonic() - start < 2.5
+        assert str(info.value) == f"{home() / '.token.lock'} is locked by another process; try again"
+        assert tokens.read_token_file() == OTHER
+    finally:
+        release.set()
+        proc.join(10)
+    tokens.save_token(TOKEN, "laptop")
+    assert tokens.read_token_file() == TOKEN and tokens.stored_tokens() == {"laptop": TOKEN}
+
+
+@pytest.mark.parametrize(("args", "kwargs", "line"), [
+    ((TOKEN,), {"refresh_token": REFRESH}, "an OAuth token needs a name to keep its refresh token under"),
+    ((TOKEN,), {"expires_at": 5}, "an OAuth token needs a name to keep its refresh token under"),
+    ((TOKEN, "web"), {"refresh_token": "r\x01"},
+     "refusing to save a refresh token containing whitespace or control bytes"),
+    ((TOKEN, ""), {}, "token name '' cannot be an INI section (empty)"),
+    ((TOKEN, "DEFAULT"), {}, "token name 'DEFAULT' is reserved by the INI format"),
+    ((TOKEN, "n" * 257), {}, f"token name {'n' * 257!r} is too long"),
+])
+def test_refusals_before_any_write_are_exact_lines(args: tuple, kwargs: dict, line: str) -> None:
+    tokens.save_token(OTHER, "old")
+    before = stored().read_bytes()
+    with pytest.raises(tokens.TokenStoreError) as info:
+        tokens.save_token(*args, **kwargs)
+    assert str(info.value) == line and TOKEN not in str(info.value)
+    assert stored().read_bytes() == before and tokens.read_token_file() == OTHER
+
+
+def test_a_256_character_name_is_usable() -> None:
+    assert tokens.save_token(TOKEN, "n" * 256) == []
+    assert tokens.stored_tokens() == {"n" * 256: TOKEN}
