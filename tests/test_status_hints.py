@@ -498,3 +498,52 @@ def test_setup_notes_a_repository_helper_asked_before_it(ours: str, tmp_path: Pa
         "before this helper; remove it there"]
     assert gitconfig.helpers_for(URL) == [("store", "file:.git/config"),
                                           (ours, "file:.git/config")]
+
+
+def test_setup_does_not_note_what_the_global_config_itself_holds(ours: str) -> None:
+    """A global reset after ours, or a global helper between our reset and ours, is the global
+    file's business (status names it; setup's notes are about repositories): setup, finding
+    its pair in place, changes nothing and adds no note."""
+    from git_credential_hf import gitconfig
+
+    global_file = Path(os.environ["GIT_CONFIG_GLOBAL"])
+    already = [f"{url}: git already asks only {ours} in {global_file}; nothing changed"
+               for url in (URL, HF_CO)]
+    global_file.write_text(f'[credential "{URL}"]\n\thelper =\n\thelper = {ours}\n'
+                           f'[credential "{HF_CO}"]\n\thelper =\n\thelper = {ours}\n'
+                           "[credential]\n\thelper =\n")
+    assert gitconfig.setup() == already
+    global_file.write_text(f'[credential "{URL}"]\n\thelper =\n[credential]\n\thelper = store\n'
+                           f'[credential "{URL}"]\n\thelper = {ours}\n'
+                           f'[credential "{HF_CO}"]\n\thelper =\n\thelper = {ours}\n')
+    assert gitconfig.setup() == already
+    assert gitconfig.helpers_for(URL)[0][0] == "store"  # git does ask store first
+
+
+def test_setup_decides_from_the_config_it_is_given(ours: str) -> None:
+    """setup(config=...) reads the helpers before/after and the notes from that config, not
+    from git's (empty here): the hidden helper, a kept one, a repository reset, a repository
+    helper asked first."""
+    from git_credential_hf import gitconfig
+
+    assert get_all("credential.helper") == []  # git's own global config is empty
+    memory = gitconfig.MemoryConfig()
+    memory.entries.append(("credential.helper", "store"))
+    report = gitconfig.setup(config=memory)
+    assert [line.partition(" (")[2] for line in report] == [
+        "no longer asked for this URL: store)"] * 2
+    memory = gitconfig.MemoryConfig()
+    memory.local.append(("credential.helper", "store"))  # read after ours: still asked
+    assert [line.endswith(f'= "" then {ours} in <memory>') for line in
+            gitconfig.setup(config=memory)] == [True, True]
+    memory = gitconfig.MemoryConfig()
+    memory.local.append(("credential.helper", ""))
+    notes = gitconfig.setup(config=memory)[2:]
+    assert [(n.partition(": note: ")[0], "still hides this helper" in n) for n in notes] == [
+        (URL, True), (HF_CO, True)]
+    memory = gitconfig.MemoryConfig()
+    memory.local += [(f"credential.{URL}.helper", v) for v in ("", "store", ours)]
+    notes = gitconfig.setup(config=memory)[2:]
+    assert len(notes) == 1 and notes[0].startswith(f"{URL}: note: in this repository git asks "
+                                                   "store (")
+    assert notes[0].endswith(") before this helper; remove it there")
