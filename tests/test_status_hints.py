@@ -500,7 +500,8 @@ def test_setup_notes_a_repository_helper_asked_before_it(ours: str, tmp_path: Pa
                                           (ours, "file:.git/config")]
 
 
-def test_setup_does_not_note_what_the_global_config_itself_holds(ours: str) -> None:
+def test_setup_does_not_note_what_the_global_config_itself_holds(
+        ours: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A global reset after ours, or a global helper between our reset and ours, is the global
     file's business (status names it; setup's notes are about repositories): setup, finding
     its pair in place, changes nothing and adds no note."""
@@ -513,6 +514,12 @@ def test_setup_does_not_note_what_the_global_config_itself_holds(ours: str) -> N
                            f'[credential "{HF_CO}"]\n\thelper =\n\thelper = {ours}\n'
                            "[credential]\n\thelper =\n")
     assert gitconfig.setup() == already
+    repo = tmp_path / "repo"  # a repository helper after the global reset: ours is not asked
+    git("init", "-q", str(repo))
+    git("config", "--local", "credential.helper", "store", cwd=repo)
+    monkeypatch.chdir(repo)
+    assert gitconfig.setup() == already
+    monkeypatch.chdir(tmp_path)
     global_file.write_text(f'[credential "{URL}"]\n\thelper =\n[credential]\n\thelper = store\n'
                            f'[credential "{URL}"]\n\thelper = {ours}\n'
                            f'[credential "{HF_CO}"]\n\thelper =\n\thelper = {ours}\n')
