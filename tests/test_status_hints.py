@@ -415,3 +415,142 @@ def test_a_reset_in_the_system_or_worktree_config_is_named_so(
     assert (code, err) == (1, hides(f"{path}:{line} ({scope} config)", "credential.helper",
                                     f"delete line {line} of {path}, or add this helper after "
                                     f"it: git config --file {path} --add credential.helper {ours}"))
+
+
+# --- issue 14, round 2: setup's own report lines, in this process ---------------------------------
+
+HF_CO = "https://hf.co"
+
+
+def get_all(key: str, path: Path | None = None) -> list[str]:
+    where = ["--file", str(path)] if path else ["--global"]
+    proc = subprocess.run(["git", "config", *where, "--get-all", key], capture_output=True,
+                          text=True, check=False, timeout=60)
+    return proc.stdout.splitlines()
+
+
+def test_setup_names_the_helpers_its_reset_hides_and_the_ones_it_replaced(ours: str) -> None:
+    """A generic helper stops being asked for the Hub URLs (named once per URL), a URL-scoped
+    one is replaced (named as replaced, not again as hidden); git holds "" then ours."""
+    from git_credential_hf import gitconfig
+
+    global_file = Path(os.environ["GIT_CONFIG_GLOBAL"])
+    git("config", "--global", "credential.helper", "store")
+    git("config", "--global", "--add", "credential.helper", "osxkeychain")
+    git("config", "--global", "--add", f"credential.{URL}.helper", "cache --timeout=60")
+    assert gitconfig.setup() == [
+        f'{URL}: set credential.{URL}.helper = "" then {ours} in {global_file} '
+        "(replaced: cache --timeout=60) (no longer asked for this URL: store, osxkeychain)",
+        f'{HF_CO}: set credential.{HF_CO}.helper = "" then {ours} in {global_file} '
+        "(no longer asked for this URL: store, osxkeychain)",
+    ]
+    assert get_all(f"credential.{URL}.helper") == ["", ours]
+    assert get_all(f"credential.{HF_CO}.helper") == ["", ours]
+    assert get_all("credential.helper") == ["store", "osxkeychain"]  # never touched
+
+
+def test_setup_notes_a_repository_reset_that_still_hides_it(ours: str, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch
+                                                            ) -> None:
+    """Run in a repository whose config resets the helpers: setup still writes the global
+    entries, and ends with one note per Hub URL naming the line and a fix that works there."""
+    from git_credential_hf import gitconfig
+
+    repo = tmp_path / "repo"
+    git("init", "-q", str(repo))
+    git("config", "--local", "credential.helper", "", cwd=repo)
+    config = repo / ".git" / "config"
+    line = _line(config, "helper")
+    monkeypatch.chdir(repo)
+    global_file = Path(os.environ["GIT_CONFIG_GLOBAL"])
+    report = gitconfig.setup()
+    notes = [
+        f"{url}: note: in this repository {config}:{line} (repository config) still hides this "
+        f"helper; fix: delete line {line} of {config}, or add this helper after it: "
+        f"git config --file {config} --add credential.helper {ours}"
+        for url in (URL, HF_CO)]
+    assert report == [
+        f'{URL}: set credential.{URL}.helper = "" then {ours} in {global_file}',
+        f'{HF_CO}: set credential.{HF_CO}.helper = "" then {ours} in {global_file}',
+        *notes]
+    assert get_all(f"credential.{URL}.helper") == ["", ours]
+    assert get_all("credential.helper", config) == [""]  # the repository is left alone
+
+
+def test_setup_notes_a_repository_helper_asked_before_it(ours: str, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch
+                                                         ) -> None:
+    """A repository that resets, adds another helper, then ours: git asks that helper first;
+    the note names it with its line, for that URL only; a global helper is not noted."""
+    from git_credential_hf import gitconfig
+
+    repo = tmp_path / "repo"
+    git("init", "-q", str(repo))
+    key = f"credential.{URL}.helper"
+    for value in ("", "store", ours):
+        git("config", "--local", "--add", key, value, cwd=repo)
+    config = repo / ".git" / "config"
+    line = _line(config, "store")
+    monkeypatch.chdir(repo)
+    report = gitconfig.setup()
+    assert report[2:] == [
+        f"{URL}: note: in this repository git asks store ({config}:{line} (repository config)) "
+        "before this helper; remove it there"]
+    assert gitconfig.helpers_for(URL) == [("store", "file:.git/config"),
+                                          (ours, "file:.git/config")]
+
+
+def test_setup_does_not_note_what_the_global_config_itself_holds(
+        ours: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A global reset after ours, or a global helper between our reset and ours, is the global
+    file's business (status names it; setup's notes are about repositories): setup, finding
+    its pair in place, changes nothing and adds no note."""
+    from git_credential_hf import gitconfig
+
+    global_file = Path(os.environ["GIT_CONFIG_GLOBAL"])
+    already = [f"{url}: git already asks only {ours} in {global_file}; nothing changed"
+               for url in (URL, HF_CO)]
+    global_file.write_text(f'[credential "{URL}"]\n\thelper =\n\thelper = {ours}\n'
+                           f'[credential "{HF_CO}"]\n\thelper =\n\thelper = {ours}\n'
+                           "[credential]\n\thelper =\n")
+    assert gitconfig.setup() == already
+    repo = tmp_path / "repo"  # a repository helper after the global reset: ours is not asked
+    git("init", "-q", str(repo))
+    git("config", "--local", "credential.helper", "store", cwd=repo)
+    monkeypatch.chdir(repo)
+    assert gitconfig.setup() == already
+    monkeypatch.chdir(tmp_path)
+    global_file.write_text(f'[credential "{URL}"]\n\thelper =\n[credential]\n\thelper = store\n'
+                           f'[credential "{URL}"]\n\thelper = {ours}\n'
+                           f'[credential "{HF_CO}"]\n\thelper =\n\thelper = {ours}\n')
+    assert gitconfig.setup() == already
+    assert gitconfig.helpers_for(URL)[0][0] == "store"  # git does ask store first
+
+
+def test_setup_decides_from_the_config_it_is_given(ours: str) -> None:
+    """setup(config=...) reads the helpers before/after and the notes from that config, not
+    from git's (empty here): the hidden helper, a kept one, a repository reset, a repository
+    helper asked first."""
+    from git_credential_hf import gitconfig
+
+    assert get_all("credential.helper") == []  # git's own global config is empty
+    memory = gitconfig.MemoryConfig()
+    memory.entries.append(("credential.helper", "store"))
+    report = gitconfig.setup(config=memory)
+    assert [line.partition(" (")[2] for line in report] == [
+        "no longer asked for this URL: store)"] * 2
+    memory = gitconfig.MemoryConfig()
+    memory.local.append(("credential.helper", "store"))  # read after ours: still asked
+    assert [line.endswith(f'= "" then {ours} in <memory>') for line in
+            gitconfig.setup(config=memory)] == [True, True]
+    memory = gitconfig.MemoryConfig()
+    memory.local.append(("credential.helper", ""))
+    notes = gitconfig.setup(config=memory)[2:]
+    assert [(n.partition(": note: ")[0], "still hides this helper" in n) for n in notes] == [
+        (URL, True), (HF_CO, True)]
+    memory = gitconfig.MemoryConfig()
+    memory.local += [(f"credential.{URL}.helper", v) for v in ("", "store", ours)]
+    notes = gitconfig.setup(config=memory)[2:]
+    assert len(notes) == 1 and notes[0].startswith(f"{URL}: note: in this repository git asks "
+                                                   "store (")
+    assert notes[0].endswith(") before this helper; remove it there")
