@@ -455,7 +455,12 @@ def test_with_a_filelock_without_mode_the_locks_still_guard_and_time_out(
     def old_filelock(path, timeout=-1, **kwargs):
         if kwargs:
             raise TypeError("__init__() got an unexpected keyword argument 'mode'")
-        return real(path, timeout=timeout)
+        # filelock < 3.10 created the file with the default mode and never changed an existing
+        # one's; the real class underneath (3.19.1 on Python 3.9) would set 0644 by itself
+        umask = os.umask(0)
+        os.umask(umask)
+        keep = os.stat(path).st_mode & 0o777 if os.path.exists(path) else 0o666 & ~umask
+        return real(path, timeout=timeout, mode=keep)
 
     home().mkdir(parents=True)
     monkeypatch.setattr(filelock, "FileLock", old_filelock)
