@@ -219,7 +219,8 @@ def test_whoami_and_get_token_refresh_an_expired_login(hub, capsys):
     assert hub.counter("refreshes") == 1
 
 
-def test_login_web_in_a_notebook_shows_link_and_code(hub, monkeypatch):
+def _web_login_in_a_notebook(monkeypatch) -> list:
+    """``login(web=True)`` as a notebook kernel runs it; what it displayed, in order."""
     pytest.importorskip("IPython")
     import IPython.display
 
@@ -227,6 +228,11 @@ def test_login_web_in_a_notebook_shows_link_and_code(hub, monkeypatch):
     monkeypatch.setattr(IPython.display, "display", lambda *objs, **_kw: shown.extend(objs))
     monkeypatch.setattr(_login, "in_notebook", lambda: True)
     git_credential_hf.login(web=True)
+    return shown
+
+
+def test_login_web_in_a_notebook_shows_link_and_code(hub, monkeypatch):
+    shown = _web_login_in_a_notebook(monkeypatch)
     code = hub.last_device()["user_code"]
     assert code in shown[0].data and f"{hub.url}/device?user_code={code}" in shown[0].data
     assert "Login successful" in shown[-1].data
@@ -314,13 +320,7 @@ def test_device_login_refusals_are_one_line_login_errors(monkeypatch):
 
 
 def test_login_web_in_a_notebook_shows_the_code_large_then_the_outcome_line_by_line(hub, monkeypatch):
-    pytest.importorskip("IPython")
-    import IPython.display
-
-    shown: list = []
-    monkeypatch.setattr(IPython.display, "display", lambda *objs, **_kw: shown.extend(objs))
-    monkeypatch.setattr(_login, "in_notebook", lambda: True)
-    git_credential_hf.login(web=True)
+    shown = _web_login_in_a_notebook(monkeypatch)
     code = hub.last_device()["user_code"]
     assert ("<p style='font-size: 1.6em; letter-spacing: 0.3em; font-family: monospace;'>"
             f"<b class='hf-user-code'>{code}</b></p>") in shown[0].data

@@ -198,15 +198,23 @@ def test_replace_active_respects_a_switch_made_meanwhile() -> None:
     assert tokens.replace_active(TOKEN, THIRD) is False and tokens.read_token_file() == OTHER
 
 
-@pytest.mark.parametrize("umask", [0o000, 0o022])
-def test_both_lock_files_are_0600(umask: int) -> None:
+def save_under_umask(umask: int) -> None:
     old = os.umask(umask)
     try:
         tokens.save_token(TOKEN, "laptop")
     finally:
         os.umask(old)
+
+
+def assert_locks_0600() -> None:
     assert mode(home() / ".token.lock") == 0o600
     assert mode(home() / "stored_tokens.lock") == 0o600
+
+
+@pytest.mark.parametrize("umask", [0o000, 0o022])
+def test_both_lock_files_are_0600(umask: int) -> None:
+    save_under_umask(umask)
+    assert_locks_0600()
 
 
 def test_a_group_readable_lock_file_of_ours_is_brought_back_to_0600() -> None:
@@ -431,13 +439,8 @@ def test_a_lock_file_filelock_creates_itself_is_0600(monkeypatch: pytest.MonkeyP
         os.unlink(path)
 
     monkeypatch.setattr(tokens, "_prepare_lock_file", prepared_then_removed)
-    old = os.umask(0)
-    try:
-        tokens.save_token(TOKEN, "laptop")
-    finally:
-        os.umask(old)
-    assert mode(home() / ".token.lock") == 0o600
-    assert mode(home() / "stored_tokens.lock") == 0o600
+    save_under_umask(0)
+    assert_locks_0600()
     assert tokens.read_token_file() == TOKEN
 
 
